@@ -1,0 +1,80 @@
+"""One frozen, validated configuration object, echoed in every result."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from .errors import ConfigError
+
+
+class CanonicalPolicy(str, enum.Enum):
+    """How the canonical article of a cluster is chosen."""
+
+    LONGEST = "longest"  # most complete report: longest main text after cleaning
+    EARLIEST = "earliest"  # earliest `published`
+    SOURCE = "source"  # first by a source priority list, then longest
+    MEDOID = "medoid"  # the member closest to all others
+
+
+DEFAULT_MODEL = "e5-small"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one run. Thresholds apply to the pair scores of `dedup.score`."""
+
+    model: str = DEFAULT_MODEL
+    duplicate_threshold: float = 0.5
+    story_threshold: float = 0.5
+    neighbours: int = 20
+    canonical_policy: CanonicalPolicy = CanonicalPolicy.LONGEST
+    prefer_lang: tuple[str, ...] = ()
+    source_priority: tuple[str, ...] = ()
+    batch_size: int = 32
+    device: str | None = None
+    progress: bool = False
+    cache_priors: bool = True
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        for name in ("duplicate_threshold", "story_threshold"):
+            v = getattr(self, name)
+            if not (0.0 <= float(v) <= 1.0):
+                raise ConfigError(f"{name} must be within [0, 1], got {v}")
+        if self.story_threshold > self.duplicate_threshold:
+            raise ConfigError(
+                "story_threshold must not exceed duplicate_threshold "
+                f"({self.story_threshold} > {self.duplicate_threshold}): stories contain duplicates"
+            )
+        if not (1 <= self.neighbours <= 1000):
+            raise ConfigError(f"neighbours must be within [1, 1000], got {self.neighbours}")
+        if not (1 <= self.batch_size <= 4096):
+            raise ConfigError(f"batch_size must be within [1, 4096], got {self.batch_size}")
+        try:
+            object.__setattr__(self, "canonical_policy", CanonicalPolicy(self.canonical_policy))
+        except ValueError as exc:
+            choices = ", ".join(p.value for p in CanonicalPolicy)
+            raise ConfigError(
+                f"unknown canonical policy {self.canonical_policy!r}; choose {choices}"
+            ) from exc
+        object.__setattr__(
+            self, "prefer_lang", tuple(x.strip().lower() for x in self.prefer_lang if x.strip())
+        )
+        object.__setattr__(
+            self, "source_priority", tuple(x.strip() for x in self.source_priority if x.strip())
+        )
+
+    def with_(self, **changes: Any) -> Config:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready echo of the settings."""
+        d = asdict(self)
+        d["canonical_policy"] = self.canonical_policy.value
+        d["prefer_lang"] = list(self.prefer_lang)
+        d["source_priority"] = list(self.source_priority)
+        d.pop("extra", None)
+        return d

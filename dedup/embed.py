@@ -1,0 +1,95 @@
+"""Embedding stage: every article becomes a few units (its title and sentences), each embedded once.
+
+Identical unit texts (syndicated copies, repeated captions) are embedded a single time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .encoder import Encoder, check_vectors
+
+MAX_UNIT_CHARS = 600  # a unit longer than this is cut (the model truncates at 512 tokens anyway)
+
+
+@dataclass(frozen=True)
+class Units:
+    """Units of all articles. Row k of `vectors` belongs to article `owner[k]`."""
+
+    vectors: np.ndarray  # (m, d) float32, L2-normalised, one row per unit occurrence
+    owner: np.ndarray  # (m,) int32 article row
+    is_title: np.ndarray  # (m,) bool
+    texts: tuple[str, ...]  # (m,) the unit texts
+
+    @property
+    def n_units(self) -> int:
+        return int(self.owner.shape[0])
+
+    def of(self, row: int) -> np.ndarray:
+        """Indices of the units of article `row`."""
+        return np.flatnonzero(self.owner == row)
+
+
+def make_units(
+    titles: Sequence[str | None], sentences: Sequence[Sequence[str]], max_units: int = 64
+) -> tuple[list[str], list[int], list[bool]]:
+    """Flatten titles and sentences into unit texts, owners and title flags (max_units per article)."""
+    texts: list[str] = []
+    owner: list[int] = []
+    is_title: list[bool] = []
+    for row, (title, sents) in enumerate(zip(titles, sentences, strict=True)):
+        taken = 0
+        if title and title.strip():
+            texts.append(title.strip()[:MAX_UNIT_CHARS])
+            owner.append(row)
+            is_title.append(True)
+            taken += 1
+        for s in sents:
+            if taken >= max_units:
+                break
+            s = s.strip()
+            if not s:
+                continue
+            texts.append(s[:MAX_UNIT_CHARS])
+            owner.append(row)
+            is_title.append(False)
+            taken += 1
+    return texts, owner, is_title
+
+
+def embed_units(
+    encoder: Encoder,
+    texts: Sequence[str],
+    owner: Sequence[int],
+    is_title: Sequence[bool],
+    *,
+    batch: int = 256,
+    on_batch: Callable[[int], None] | None = None,
+) -> Units:
+    """Embed unique unit texts with `encoder` (validated) and expand to one row per occurrence."""
+    uniq: dict[str, int] = {}
+    index = np.empty(len(texts), dtype=np.int64)
+    for k, t in enumerate(texts):
+        index[k] = uniq.setdefault(t, len(uniq))
+    order = list(uniq)
+    chunks: list[np.ndarray] = []
+    dim: int | None = None
+    for start in range(0, len(order), batch):
+        part = order[start : start + batch]
+        vec = check_vectors(encoder.encode(part), len(part), dim, what=f"encoder {encoder.name!r}")
+        dim = vec.shape[1]
+        chunks.append(vec)
+        if on_batch is not None:
+            on_batch(len(part))
+    uvec = np.vstack(chunks) if chunks else np.zeros((0, dim or 1), dtype=np.float32)
+    norms = np.linalg.norm(uvec, axis=1, keepdims=True)
+    uvec = uvec / np.where(norms > 0, norms, 1.0)
+    return Units(
+        vectors=np.ascontiguousarray(uvec[index], dtype=np.float32),
+        owner=np.asarray(owner, dtype=np.int32),
+        is_title=np.asarray(is_title, dtype=bool),
+        texts=tuple(texts),
+    )

@@ -1,0 +1,27 @@
+"""One exception family for the whole library: the CLI turns any of them into a one-line message."""
+
+from __future__ import annotations
+
+
+class DedupError(Exception):
+    """Base class of every error the library raises on purpose."""
+
+
+class InputError(DedupError):
+    """An input file or record cannot be read; the message names the record and the fix."""
+
+
+class ConfigError(DedupError):
+    """A configuration value is out of range or inconsistent."""
+
+
+class ModelError(DedupError):
+    """The embedding model cannot be built, found or loaded."""
+
+
+class EncoderError(DedupError):
+    """An encoder returned vectors of the wrong shape, dtype or with non-finite values."""
+
+
+class OutputError(DedupError):
+    """An output file cannot be written; the message names the path and the cause."""

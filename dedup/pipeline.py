@@ -1,0 +1,315 @@
+"""The orchestrator: read-in records -> clean -> language -> embed -> index/score -> cluster -> canonical.
+
+Inside, an article is an integer row in id order (so any input order gives the same result);
+external ids appear only when the Result is built.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from . import canonical as canon
+from . import clean as clean_mod
+from . import cluster as cluster_mod
+from . import embed as embed_mod
+from . import features, langid
+from . import score as score_mod
+from .article import Article
+from .config import Config
+from .encoder import Encoder, check_vectors, get_encoder
+from .errors import ConfigError, InputError
+from .langprior import LanguagePriors
+from .result import Result, explain_evidence
+
+MAX_TEXT_CHARS = 200_000  # longer main texts are cut before sentence splitting
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.t: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.t[name] = self.t.get(name, 0.0) + time.perf_counter() - t0
+
+
+def _as_articles(articles: Iterable[Article | Mapping[str, Any]]) -> list[Article]:
+    out: list[Article] = []
+    seen: dict[str, int] = {}
+    for k, a in enumerate(articles):
+        art = a if isinstance(a, Article) else Article.from_mapping(a, where=f"article {k}")
+        if art.id in seen:
+            raise InputError(
+                f"article {k}: duplicate id {art.id!r} (first at article {seen[art.id]}); ids must be unique"
+            )
+        seen[art.id] = k
+        out.append(art)
+    return out
+
+
+def _header(raw: str, c: clean_mod.Cleaned, span: int = 300) -> str:
+    """The raw text just above the article's first paragraph (where pages print the date)."""
+    if not c.paragraphs:
+        return ""
+    pos = raw.find(c.paragraphs[0][:40])
+    return raw[max(0, pos - span) : pos] if pos > 0 else ""
+
+
+def _progress(enabled: bool, total: int, desc: str) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="text", leave=False)
+
+
+def cluster(
+    articles: Iterable[Article | Mapping[str, Any]],
+    config: Config | None = None,
+    *,
+    encoder: Encoder | None = None,
+) -> Result:
+    """Cluster articles (dicts with `id` and `text`, or `Article`s) at both levels.
+
+    `encoder` overrides `config.model` (any object with `name`, `dim` and `encode(texts)`).
+    """
+    config = config or Config()
+    timer = _Timer()
+    with timer.stage("read"):
+        arts = _as_articles(articles)
+    order = sorted(range(len(arts)), key=lambda k: arts[k].id)
+    rows = [arts[k] for k in order]
+    n = len(rows)
+    with timer.stage("clean"):
+        cleaned = [
+            clean_mod.clean_html(a.text, a.title) if a.html else clean_mod.clean_text(a.text, a.title)
+            for a in rows
+        ]
+    with timer.stage("language"):
+        langs = [
+            a.lang or langid.detect(c.text[:5000] or a.text[:5000])
+            for a, c in zip(rows, cleaned, strict=True)
+        ]
+    with timer.stage("split"):
+        titles = [a.title or c.title for a, c in zip(rows, cleaned, strict=True)]
+        sentences = [
+            [s for p in c.paragraphs for s in clean_mod.split_sentences(p)] if c.paragraphs else []
+            for c in cleaned
+        ]
+        sentences = [
+            ss if ss else [c.text[:MAX_TEXT_CHARS] or a.text[:MAX_TEXT_CHARS]]
+            for ss, c, a in zip(sentences, cleaned, rows, strict=True)
+        ]
+        texts, owner, is_title = embed_mod.make_units(titles, sentences)
+    enc = (
+        encoder
+        if encoder is not None
+        else get_encoder(
+            config.model,
+            device=config.device,
+            batch_size=config.batch_size,
+            progress=config.progress,
+        )
+    )
+    with timer.stage("embed"):
+        bar = _progress(config.progress, len(set(texts)), "embedding")
+        units = embed_mod.embed_units(
+            enc, texts, owner, is_title, on_batch=(bar.update if bar is not None else None)
+        )
+        if bar is not None:
+            bar.close()
+    with timer.stage("priors"):
+        priors = LanguagePriors(enc, cache=config.cache_priors)
+        priors.offsets(langs)
+    lengths = [len(c.text) for c in cleaned]
+    evidence = [
+        features.extract(
+            (t or "") + "\n" + c.text,
+            features.event_date(a.published, _header(a.text, c), c.lead[:400]),
+        )
+        for a, t, c in zip(rows, titles, cleaned, strict=True)
+    ]
+    res = _finish(
+        ids=[a.id for a in rows],
+        langs=langs,
+        space_fn=lambda: score_mod.prepare(units, langs, n, offsets=priors.offsets(langs)),
+        unit_texts=units.texts,
+        evidence=evidence,
+        cands=[
+            canon.Candidate(a.id, lang, ln, a.published, a.source)
+            for a, lang, ln in zip(rows, langs, lengths, strict=True)
+        ],
+        config=config,
+        timer=timer,
+        model=getattr(enc, "name", type(enc).__name__),
+        input_order=order,
+    )
+    return res
+
+
+def cluster_embeddings(
+    embeddings: np.ndarray,
+    *,
+    ids: Sequence[str] | None = None,
+    langs: Sequence[str] | None = None,
+    lengths: Sequence[int] | None = None,
+    texts: Sequence[str] | None = None,
+    config: Config | None = None,
+    offsets: Mapping[str, np.ndarray] | None = None,
+) -> Result:
+    """Cluster precomputed document vectors (one row per article), skipping the model.
+
+    Without `texts`, only the (language-centred) vectors are evidence; give `texts` to add shared
+    names and numbers. `offsets` are language priors (see `dedup.langprior`). `lengths` feeds
+    the canonical policy (default: text lengths, else 0).
+    """
+    config = config or Config()
+    timer = _Timer()
+    with timer.stage("read"):
+        vec = check_vectors(
+            embeddings, len(embeddings) if hasattr(embeddings, "__len__") else -1, what="embeddings"
+        )
+        n = vec.shape[0]
+        ids_l = [str(i) for i in (ids if ids is not None else range(n))]
+        if len(ids_l) != n:
+            raise ConfigError(f"{len(ids_l)} ids for {n} embeddings")
+        if len(set(ids_l)) != n:
+            raise InputError("ids must be unique")
+        langs_l = list(langs) if langs is not None else ["und"] * n
+        if len(langs_l) != n:
+            raise ConfigError(f"{len(langs_l)} langs for {n} embeddings")
+        if texts is not None and len(texts) != n:
+            raise ConfigError(f"{len(texts)} texts for {n} embeddings")
+    order = sorted(range(n), key=lambda k: ids_l[k])
+    vec_o = vec[order]
+    langs_o = [langs_l[k] for k in order]
+    texts_o = [texts[k] for k in order] if texts is not None else None
+    lens = [
+        (lengths[k] if lengths is not None else (len(texts[k]) if texts is not None else 0)) for k in order
+    ]
+    evidence = [features.extract(t) for t in texts_o] if texts_o is not None else None
+    return _finish(
+        ids=[ids_l[k] for k in order],
+        langs=langs_o,
+        space_fn=lambda: score_mod.space_from_documents(vec_o, langs_o, offsets),
+        unit_texts=tuple(texts_o) if texts_o is not None else None,
+        evidence=evidence,
+        cands=[
+            canon.Candidate(ids_l[k], langs_l[k], ln, None, None) for k, ln in zip(order, lens, strict=True)
+        ],
+        config=config,
+        timer=timer,
+        model="precomputed",
+        input_order=order,
+    )
+
+
+def _finish(
+    *,
+    ids: list[str],
+    langs: list[str],
+    space_fn: Callable[[], score_mod.Space],
+    unit_texts: tuple[str, ...] | None,
+    evidence: list[features.Evidence] | None,
+    cands: list[canon.Candidate],
+    config: Config,
+    timer: _Timer,
+    model: str,
+    input_order: list[int],
+) -> Result:
+    n = len(ids)
+    with timer.stage("index"):
+        space = space_fn()
+        pairs = score_mod.candidate_pairs(space.docs, config.neighbours)
+    weights = score_mod.entity_weights(evidence) if evidence is not None else None
+    with timer.stage("score"):
+        scored = score_mod.score_pairs(space, pairs, evidence, weights)
+
+    def on_demand(level: str) -> cluster_mod.ScoreFn:
+        def fn(p: np.ndarray) -> np.ndarray:
+            s = score_mod.score_pairs(space, p, evidence, weights)
+            return s.duplicate if level == "duplicate" else s.story
+
+        return fn
+
+    with timer.stage("cluster"):
+        dup = cluster_mod.average_linkage(
+            n,
+            scored.a,
+            scored.b,
+            scored.duplicate,
+            config.duplicate_threshold,
+            score_fn=on_demand("duplicate"),
+        )
+        sto = cluster_mod.average_linkage(
+            n,
+            scored.a,
+            scored.b,
+            scored.story,
+            config.story_threshold,
+            init=dup,
+            score_fn=on_demand("story"),
+        )
+    with timer.stage("canonical"):
+        centrality = np.zeros(n)
+        np.add.at(centrality, scored.a, scored.story)
+        np.add.at(centrality, scored.b, scored.story)
+        dup_canon, dup_reason = _canonicals(dup, cands, config, centrality)
+        sto_canon, sto_reason = _canonicals(sto, cands, config, centrality)
+        pair_dup = {
+            (int(a), int(b)): float(s) for a, b, s in zip(scored.a, scored.b, scored.duplicate, strict=True)
+        }
+        pair_sto = {
+            (int(a), int(b)): float(s) for a, b, s in zip(scored.a, scored.b, scored.story, strict=True)
+        }
+
+        def to_canon(r: int, c: int, table: dict[tuple[int, int], float]) -> float:
+            return 1.0 if r == c else table.get((min(r, c), max(r, c)), 0.0)
+
+    # back to input order
+    inv = [0] * n
+    for row, k in enumerate(input_order):
+        inv[k] = row
+    row_of = {ids[r]: r for r in range(n)}
+    res = Result(
+        ids=tuple(ids[inv[k]] for k in range(n)),
+        langs=tuple(langs[inv[k]] for k in range(n)),
+        cluster_of=tuple(ids[dup_canon[inv[k]]] for k in range(n)),
+        story_of=tuple(ids[sto_canon[inv[k]]] for k in range(n)),
+        cluster_reason={ids[r]: why for r, why in dup_reason.items()},
+        story_reason={ids[r]: why for r, why in sto_reason.items()},
+        duplicate_score=tuple(to_canon(inv[k], dup_canon[inv[k]], pair_dup) for k in range(n)),
+        story_score=tuple(to_canon(inv[k], sto_canon[inv[k]], pair_sto) for k in range(n)),
+        config=config,
+        timings=dict(timer.t),
+        model=model,
+        pairs=scored,
+        extras={"explain_fn": lambda ra, rb: explain_evidence(space, unit_texts, evidence, weights, ra, rb)},
+        _row=row_of,
+    )
+    return res
+
+
+def _canonicals(
+    labels: np.ndarray, cands: list[canon.Candidate], config: Config, centrality: np.ndarray
+) -> tuple[list[int], dict[int, str]]:
+    groups: dict[int, list[int]] = {}
+    for r, lab in enumerate(labels.tolist()):
+        groups.setdefault(lab, []).append(r)
+    canon_of = [0] * len(labels)
+    reasons: dict[int, str] = {}
+    for rows in groups.values():
+        best, why = canon.choose(rows, cands, config, centrality)
+        reasons[best] = why
+        for r in rows:
+            canon_of[r] = best
+    return canon_of, reasons

@@ -1,0 +1,308 @@
+"""Score stage: turn embeddings into pair evidence that works across languages.
+
+Raw cosine between multilingual embeddings prefers same-language neighbours, so:
+1. every unit (title, sentence) vector is centred on its language's mean, shrunk towards the
+   corpus mean when a language has few units (a five-article corpus must not be centred on noise);
+2. a document vector is the normalised mean of its centred units;
+3. two documents are aligned sentence by sentence with margin scoring (Artetxe & Schwenk 2019):
+   a sentence pair counts when its similarity clearly exceeds both sentences' usual neighbourhood;
+4. names and numbers (diacritics folded) shared by the two texts add evidence for the story level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import features
+from . import index as index_mod
+from .embed import Units
+from .features import Evidence
+
+LANG_SHRINK = 64.0  # pseudo-count of corpus-mean units mixed into every language mean
+MARGIN_K = 4  # neighbours in the margin denominator
+ALIGN_MARGIN = 1.0  # a sentence is covered when its best ratio margin reaches this
+KNN_FLOOR = 0.1  # lower bound of a margin denominator (centred sims can be ~0)
+
+
+@dataclass(frozen=True)
+class Space:
+    """Prepared vectors of one corpus."""
+
+    units: np.ndarray  # (m, d) centred, normalised unit vectors
+    owner: np.ndarray  # (m,) article row
+    starts: np.ndarray  # (n+1,) units of article r are rows starts[r]:starts[r+1]
+    docs: np.ndarray  # (n, d) normalised document vectors
+    unit_knn: np.ndarray  # (L, m) mean sim of each unit to its MARGIN_K nearest units of language l
+    doc_lang: np.ndarray  # (n,) language index of each article (rows of unit_knn)
+
+    def units_of(self, row: int) -> slice:
+        return slice(int(self.starts[row]), int(self.starts[row + 1]))
+
+
+def centre_by_language(
+    vectors: np.ndarray,
+    langs: Sequence[str],
+    shrink: float = LANG_SHRINK,
+    offsets: Mapping[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Subtract each language's mean and renormalise; returns a new array.
+
+    A language's mean is its units' mean shrunk towards a prior: the corpus mean plus the
+    language's offset from `offsets` (measured once per model on neutral text, see
+    `dedup.langprior`), or the plain corpus mean for a language without an offset.
+    """
+    x = np.array(vectors, dtype=np.float32, copy=True)
+    if x.shape[0] == 0:
+        return x
+    lang_arr = np.asarray(langs)
+    g = x.mean(axis=0)
+    for lang in sorted(set(lang_arr.tolist())):
+        mask = lang_arr == lang
+        cnt = float(mask.sum())
+        prior = g + offsets[lang] if offsets is not None and lang in offsets else g
+        mu = (x[mask].sum(axis=0) + shrink * prior) / (cnt + shrink)
+        x[mask] -= mu
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms > 1e-12, norms, 1.0)
+
+
+def prepare(
+    units: Units, langs: Sequence[str], n: int, offsets: Mapping[str, np.ndarray] | None = None
+) -> Space:
+    """Centre units by language, build document vectors and margin denominators."""
+    order = np.argsort(units.owner, kind="stable")
+    owner = units.owner[order]
+    unit_langs = [langs[int(o)] for o in owner]
+    cu = centre_by_language(units.vectors[order], unit_langs, offsets=offsets)
+    counts = np.bincount(owner, minlength=n)
+    starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    d = cu.shape[1] if cu.ndim == 2 and cu.shape[0] else units.vectors.shape[1]
+    docs = np.zeros((n, d), dtype=np.float32)
+    np.add.at(docs, owner, cu)
+    norms = np.linalg.norm(docs, axis=1, keepdims=True)
+    docs = (docs / np.where(norms > 1e-12, norms, 1.0)).astype(np.float32)
+    lang_names = sorted(set(langs))
+    doc_lang = np.array([lang_names.index(lang) for lang in langs], dtype=np.int64)
+    unit_knn = margin_denominators(cu, owner, doc_lang[owner], len(lang_names))
+    return Space(units=cu, owner=owner, starts=starts, docs=docs, unit_knn=unit_knn, doc_lang=doc_lang)
+
+
+def margin_denominators(x: np.ndarray, owner: np.ndarray, unit_lang: np.ndarray, n_langs: int) -> np.ndarray:
+    """(L, m): mean similarity of every unit to its MARGIN_K nearest units of each language l
+    (units of its own article excluded). As in bitext mining, a pair (x in A, y in B) is then
+    judged against x's neighbours in B and y's neighbours in A, which cancels the bias of
+    multilingual embeddings towards same-language neighbours."""
+    m = x.shape[0]
+    out = np.ones((n_langs, m), dtype=np.float32)
+    for lang in range(n_langs):
+        sel = np.flatnonzero(unit_lang == lang)
+        if sel.size == 0 or m == 0:
+            continue
+        knn = index_mod.knn_excluding_groups(x, owner, MARGIN_K, base=x[sel], base_groups=owner[sel])
+        out[lang] = np.where(np.isnan(knn), 1.0, np.maximum(knn, KNN_FLOOR))
+    return out
+
+
+def space_from_documents(
+    vectors: np.ndarray, langs: Sequence[str], offsets: Mapping[str, np.ndarray] | None = None
+) -> Space:
+    """A Space for precomputed document vectors: each document is its own single unit."""
+    n = vectors.shape[0]
+    cu = centre_by_language(vectors, langs, offsets=offsets)
+    owner = np.arange(n, dtype=np.int32)
+    lang_names = sorted(set(langs))
+    doc_lang = np.array([lang_names.index(lang) for lang in langs], dtype=np.int64)
+    unit_knn = margin_denominators(cu, owner, doc_lang, len(lang_names))
+    return Space(
+        units=cu,
+        owner=owner,
+        starts=np.arange(n + 1),
+        docs=cu.copy(),
+        unit_knn=unit_knn,
+        doc_lang=doc_lang,
+    )
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Sentence-level alignment of two articles."""
+
+    pairs: tuple[tuple[int, int, float], ...]  # (unit in a, unit in b, margin): the in-order chain
+    coverage: float  # share of units (both sides) in the chain
+
+
+def _longest_chain(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """Longest subsequence of (i, j) pairs increasing in both i and j (pairs sorted by i)."""
+    import bisect
+
+    tails: list[int] = []
+    tails_idx: list[int] = []
+    prev = [-1] * len(pairs)
+    for k, (_, j, _) in enumerate(pairs):
+        pos = bisect.bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tails_idx.append(k)
+        else:
+            tails[pos] = j
+            tails_idx[pos] = k
+        prev[k] = tails_idx[pos - 1] if pos > 0 else -1
+    out: list[tuple[int, int, float]] = []
+    k = tails_idx[-1] if tails_idx else -1
+    while k >= 0:
+        out.append(pairs[k])
+        k = prev[k]
+    return out[::-1]
+
+
+def align(space: Space, a: int, b: int) -> Alignment:
+    """Align the units of articles a and b.
+
+    Sentence pairs are scored with the ratio margin against each side's neighbours in the other
+    side's language; mutual best pairs that clear ALIGN_MARGIN and keep their order in both
+    articles (a translation or rewrite follows its source; two reports on one topic do not)
+    form the alignment, and coverage is the share of both articles' units it covers.
+    """
+    sa, sb = space.units_of(a), space.units_of(b)
+    ua, ub = space.units[sa], space.units[sb]
+    if ua.shape[0] == 0 or ub.shape[0] == 0:
+        return Alignment((), 0.0)
+    sim = ua @ ub.T
+    la, lb = int(space.doc_lang[a]), int(space.doc_lang[b])
+    denom = (space.unit_knn[lb, sa][:, None] + space.unit_knn[la, sb][None, :]) / 2.0
+    marg = sim / denom
+    arg_a = marg.argmax(axis=1)
+    arg_b = marg.argmax(axis=0)
+    mutual = [
+        (i, int(arg_a[i]), float(marg[i, arg_a[i]]))
+        for i in range(len(arg_a))
+        if arg_b[arg_a[i]] == i and marg[i, arg_a[i]] >= ALIGN_MARGIN
+    ]
+    chain = _longest_chain(mutual)
+    cov = 2.0 * len(chain) / (ua.shape[0] + ub.shape[0])
+    return Alignment(tuple(chain), float(cov))
+
+
+def entity_overlap(ea: Evidence, eb: Evidence, weights: dict[str, float] | None = None) -> float:
+    """Weighted containment of shared names and numbers: shared / smaller side, in [0, 1]."""
+    a = ea.names | {"#" + x for x in ea.numbers}
+    b = eb.names | {"#" + x for x in eb.numbers}
+    if not a or not b:
+        return 0.0
+
+    def w(e: str) -> float:
+        return weights.get(e, 1.0) if weights else 1.0
+
+    shared = sum(w(e) for e in a & b)
+    return float(shared / min(sum(w(e) for e in a), sum(w(e) for e in b)))
+
+
+def entity_weights(evidence: Sequence[Evidence]) -> dict[str, float]:
+    """Smoothed inverse document frequency of names and numbers in the corpus."""
+    df: dict[str, int] = {}
+    for ev in evidence:
+        for e in ev.names | {"#" + x for x in ev.numbers}:
+            df[e] = df.get(e, 0) + 1
+    n = len(evidence)
+    return {e: float(np.log((n + 1) / (c + 0.5))) + 0.5 for e, c in df.items()}
+
+
+@dataclass(frozen=True)
+class PairScores:
+    """Evidence for candidate pairs (rows a < b)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    cosine: np.ndarray  # centred document cosine
+    coverage: np.ndarray  # sentence alignment coverage
+    entities: np.ndarray  # weighted shared names/numbers
+    dates: np.ndarray  # +1 event dates agree, -1 conflict, 0 unknown
+    duplicate: np.ndarray  # duplicate-level score
+    story: np.ndarray  # story-level score
+
+    def __len__(self) -> int:
+        return int(self.a.shape[0])
+
+
+def duplicate_score(coverage: float | np.ndarray, cosine: float | np.ndarray) -> np.ndarray:
+    """Duplicate level: mostly sentence coverage, with document cosine as a tie-breaker."""
+    return np.clip(0.8 * np.asarray(coverage) + 0.2 * np.clip(np.asarray(cosine), 0, 1), 0.0, 1.0)
+
+
+DATE_AGREE_DAYS = 3  # event dates this close support one story
+DATE_CONFLICT_DAYS = 14  # event dates this far apart are different occasions
+DATE_BONUS = 0.1
+DATE_PENALTY = 0.25
+
+
+def date_relation(ea: Evidence | None, eb: Evidence | None) -> int:
+    """+1 when both event dates are known and agree, -1 when they conflict, else 0."""
+    if ea is None or eb is None or ea.date is None or eb.date is None:
+        return 0
+    days = features.days_apart(ea.date, eb.date)
+    if days <= DATE_AGREE_DAYS:
+        return 1
+    return -1 if days > DATE_CONFLICT_DAYS else 0
+
+
+def story_score(
+    cosine: float | np.ndarray,
+    entities: float | np.ndarray,
+    coverage: float | np.ndarray,
+    dates: int | np.ndarray = 0,
+) -> np.ndarray:
+    """Story level: document cosine plus shared names and numbers (at least the duplicate
+    score), then moved up by agreeing or down by conflicting event dates."""
+    d = np.asarray(dates)
+    s = 0.7 * np.clip(np.asarray(cosine), 0, 1) + 0.3 * np.asarray(entities)
+    s = np.maximum(s, duplicate_score(coverage, cosine))
+    return np.clip(s + DATE_BONUS * (d > 0) - DATE_PENALTY * (d < 0), 0.0, 1.0)
+
+
+def score_pairs(
+    space: Space,
+    pairs: np.ndarray,
+    evidence: Sequence[Evidence] | None,
+    weights: dict[str, float] | None,
+) -> PairScores:
+    """Score candidate pairs (an (p, 2) int array)."""
+    p = pairs.shape[0]
+    cos = np.empty(p, dtype=np.float32)
+    cov = np.empty(p, dtype=np.float32)
+    ent = np.zeros(p, dtype=np.float32)
+    dates = np.zeros(p, dtype=np.int8)
+    for k in range(p):
+        a, b = int(pairs[k, 0]), int(pairs[k, 1])
+        cos[k] = float(space.docs[a] @ space.docs[b])
+        cov[k] = align(space, a, b).coverage
+        if evidence is not None:
+            ent[k] = entity_overlap(evidence[a], evidence[b], weights)
+            dates[k] = date_relation(evidence[a], evidence[b])
+    return PairScores(
+        a=pairs[:, 0].astype(np.int64) if p else np.zeros(0, np.int64),
+        b=pairs[:, 1].astype(np.int64) if p else np.zeros(0, np.int64),
+        cosine=cos,
+        coverage=cov,
+        entities=ent,
+        dates=dates,
+        duplicate=duplicate_score(cov, cos).astype(np.float32),
+        story=story_score(cos, ent, cov, dates).astype(np.float32),
+    )
+
+
+def candidate_pairs(docs: np.ndarray, k: int, floor: float = -1.0) -> np.ndarray:
+    """Unique (a < b) pairs among each document's k nearest neighbours with cosine >= floor."""
+    n = docs.shape[0]
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    sims, ids = index_mod.knn(docs, min(k, n - 1))
+    rows = np.repeat(np.arange(n), ids.shape[1])
+    cols = ids.ravel()
+    ok = (cols >= 0) & (sims.ravel() >= floor)
+    a = np.minimum(rows[ok], cols[ok])
+    b = np.maximum(rows[ok], cols[ok])
+    pairs = np.unique(np.stack([a, b], axis=1), axis=0)
+    return pairs[pairs[:, 0] != pairs[:, 1]]

@@ -1,0 +1,337 @@
+"""Write result records and rejects: JSON Lines, JSON, CSV, TSV or Parquet, atomically.
+
+A file is written to a temporary file next to it and moved into place with `os.replace`, so an
+interrupted run leaves either the old file or the new one, never part of one. "-" writes to stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import io
+import json
+import math
+import os
+import secrets
+import stat
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path, PurePath
+from typing import IO, Any
+
+from .errors import OutputError
+from .read import Reject
+
+__all__ = ["write_records", "write_rejects", "output_format"]
+
+EXTENSIONS: dict[str, str] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+FORMATS = ("jsonl", "ndjson", "json", "csv", "tsv", "parquet")
+
+
+def output_format(path: str | Path, fmt: str | None = None) -> str:
+    """The format `write_records` would use for `path` (`ndjson` -> `jsonl`)."""
+    if fmt is not None:
+        name = fmt.lower().lstrip(".")
+        if name not in FORMATS:
+            raise OutputError(f"unknown output format {fmt!r} (use one of {', '.join(FORMATS)})")
+        return "jsonl" if name == "ndjson" else name
+    if str(path) == "-":
+        return "jsonl"
+    suffix = Path(path).suffix.lower()
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    raise OutputError(
+        f"cannot tell the output format of {path} from its extension (name it .jsonl, .csv or .parquet)"
+    )
+
+
+def write_records(records: Sequence[Mapping[str, Any]], path: str | Path, *, fmt: str | None = None) -> None:
+    """Write `records` to `path`: the format comes from `fmt` or the extension; "-" is stdout.
+
+    Nested values (lists, dicts) are JSON in JSON Lines, JSON-encoded text in CSV and nested
+    types in Parquet; text is UTF-8 and never escaped. Raises `OutputError` naming the path
+    when it cannot be written.
+    """
+    if str(path) != "-":
+        _check_target(Path(path))
+    kind = output_format(path, fmt)
+    if str(path) == "-":
+        _write_stdout(records, kind)
+        return
+    target = Path(path)
+    if target.is_symlink():  # write where the link points, as open() would, keeping the link
+        target = target.resolve()
+    with _atomic(target) as fh:
+        if kind == "parquet":
+            _write_parquet(records, fh)
+        else:
+            _write_text(records, kind, fh)
+
+
+def _write_text(records: Sequence[Mapping[str, Any]], kind: str, fh: IO[bytes]) -> None:
+    text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+    try:
+        _SERIALIZERS[kind](records, text)
+    finally:
+        text.flush()
+        text.detach()
+
+
+def _write_stdout(records: Sequence[Mapping[str, Any]], kind: str) -> None:
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (captured output, notebooks)
+        if kind == "parquet":
+            raise OutputError("cannot write Parquet to this stdout (it takes text only)")
+        _SERIALIZERS[kind](records, sys.stdout)
+    else:
+        sys.stdout.flush()
+        if kind == "parquet":
+            _write_parquet(records, buffer)
+        else:
+            _write_text(records, kind, buffer)
+        buffer.flush()
+    sys.stdout.flush()
+
+
+def write_rejects(rejects: Sequence[Reject], path: str | Path) -> None:
+    """Write rejects as JSON Lines: one {"line", "id", "reason", "source"} object each."""
+    write_records([r.to_dict() for r in rejects], path, fmt="jsonl")
+
+
+# ---------------------------------------------------------------------------------------------
+# atomic replacement
+
+
+def _why(e: OSError) -> str:
+    if isinstance(e, PermissionError):
+        return "permission denied"
+    if isinstance(e, IsADirectoryError):
+        return "it is a directory"
+    return e.strerror or str(e)
+
+
+def _check_target(path: Path) -> None:
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a directory (give a file name)")
+    parent = path.parent
+    if not parent.exists():
+        raise OutputError(f"cannot write {path}: directory {parent} does not exist (create it)")
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise OutputError(f"cannot write {path}: permission denied")
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[IO[bytes]]:
+    """A binary file that replaces `path` when the block ends without an exception."""
+    _check_target(path)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        # 0o666 minus the umask: the permissions a plain open() would give a new file
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {_why(e)}") from e
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(OSError):
+            if path.exists():  # keep the permissions of the file we replace
+                os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {path}: {_why(exc)}") from exc
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# values
+
+
+def _default(o: Any) -> Any:
+    """JSON for the values that `json` does not know (numpy, datetimes, sets, mappings, ...)."""
+    if isinstance(o, Mapping):
+        return dict(o)
+    if isinstance(o, (set, frozenset)):
+        try:
+            return sorted(o)
+        except TypeError:
+            return list(o)
+    if isinstance(o, (dt.datetime, dt.date, dt.time)):
+        return o.isoformat()
+    if isinstance(o, dt.timedelta):
+        return o.total_seconds()
+    if isinstance(o, decimal.Decimal):
+        return float(o)
+    if isinstance(o, enum.Enum):
+        return o.value
+    if isinstance(o, PurePath):
+        return str(o)
+    if isinstance(o, bytes):
+        return o.decode("utf-8", errors="replace")
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return dataclasses.asdict(o)
+    item = getattr(o, "item", None)  # numpy scalar (or 1-element array)
+    tolist = getattr(o, "tolist", None)
+    if callable(tolist) and int(getattr(o, "ndim", 0)) > 0:
+        return tolist()
+    if callable(item):
+        return item()
+    raise TypeError(f"cannot write a value of type {type(o).__name__}")
+
+
+def _finite(v: Any) -> Any:
+    """`v` with NaN and infinities replaced by None (JSON has no such numbers)."""
+    v = _plain(v)
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    return v
+
+
+def _plain(v: Any) -> Any:
+    """Python built-ins for `v` where `_default` knows how (bool/int/str/... stay as they are)."""
+    if v is None or isinstance(v, (str, int, float, list, tuple, dict)):
+        return v
+    try:
+        return _default(v)
+    except TypeError:
+        return v
+
+
+def _dumps(record: Any) -> str:
+    try:
+        return json.dumps(record, ensure_ascii=False, allow_nan=False, default=_default)
+    except ValueError:  # NaN or infinity somewhere
+        return json.dumps(_finite(record), ensure_ascii=False, allow_nan=False, default=_default)
+
+
+def _columns(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Every key of every record, in first-seen order."""
+    seen: dict[str, None] = {}
+    for r in records:
+        for k in r:
+            seen.setdefault(str(k), None)
+    return list(seen)
+
+
+# ---------------------------------------------------------------------------------------------
+# serializers
+
+
+def _write_jsonl(records: Sequence[Mapping[str, Any]], out: IO[str]) -> None:
+    for r in records:
+        out.write(_dumps(dict(r)))
+        out.write("\n")
+
+
+def _write_json(records: Sequence[Mapping[str, Any]], out: IO[str]) -> None:
+    """A JSON array with one record per line."""
+    out.write("[")
+    for i, r in enumerate(records):
+        out.write(",\n" if i else "\n")
+        out.write(_dumps(dict(r)))
+    out.write("\n]\n" if records else "]\n")
+
+
+def _cell(v: Any) -> str:
+    v = _plain(v)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else ""
+    if isinstance(v, int):
+        return str(v)
+    return _dumps(v)
+
+
+def _write_delimited(records: Sequence[Mapping[str, Any]], out: IO[str], delimiter: str) -> None:
+    columns = _columns(records)
+    if not columns:
+        return
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")  # RFC 4180
+    writer.writerow(columns)
+    for r in records:
+        writer.writerow([_cell(r.get(c)) for c in columns])
+
+
+def _write_csv(records: Sequence[Mapping[str, Any]], out: IO[str]) -> None:
+    _write_delimited(records, out, ",")
+
+
+def _write_tsv(records: Sequence[Mapping[str, Any]], out: IO[str]) -> None:
+    _write_delimited(records, out, "\t")
+
+
+def _write_parquet(records: Sequence[Mapping[str, Any]], out: IO[bytes]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = _columns(records)
+    arrays = []
+    for c in columns:
+        values = [_arrow_value(r.get(c)) for r in records]
+        try:
+            arr = pa.array(values)
+            if _has_empty_struct(arr.type):
+                raise TypeError("a struct without fields cannot be stored in Parquet")
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            # mixed or unsupported types: store the column as text (JSON for non-strings)
+            arr = pa.array(
+                [v if v is None or isinstance(v, str) else _dumps(v) for v in values],
+                type=pa.string(),
+            )
+        arrays.append(arr)
+    table = pa.table(dict(zip(columns, arrays, strict=True))) if columns else pa.table({})
+    pq.write_table(table, out)
+
+
+def _arrow_value(v: Any) -> Any:
+    v = _plain(v)
+    if isinstance(v, dict):
+        return {str(k): _arrow_value(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_arrow_value(x) for x in v]
+    return v
+
+
+def _has_empty_struct(t: Any) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_struct(t):
+        return t.num_fields == 0 or any(_has_empty_struct(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return bool(_has_empty_struct(t.value_type))
+    return False
+
+
+_SERIALIZERS = {
+    "jsonl": _write_jsonl,
+    "json": _write_json,
+    "csv": _write_csv,
+    "tsv": _write_tsv,
+}
