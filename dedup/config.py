@@ -26,8 +26,8 @@ class Config:
     """Settings of one run. Thresholds apply to the pair scores of `dedup.score`."""
 
     model: str = DEFAULT_MODEL
-    duplicate_threshold: float = 0.5
-    story_threshold: float = 0.5
+    duplicate_threshold: float = 0.45
+    story_threshold: float = 0.40
     neighbours: int = 20
     canonical_policy: CanonicalPolicy = CanonicalPolicy.LONGEST
     prefer_lang: tuple[str, ...] = ()

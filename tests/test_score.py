@@ -1,0 +1,75 @@
+"""Language centring, margin alignment and the pair scores."""
+
+import numpy as np
+
+from dedup.embed import Units
+from dedup.features import Evidence
+from dedup.score import (
+    _longest_chain,
+    align,
+    centre_by_language,
+    date_relation,
+    entity_overlap,
+    prepare,
+    story_score,
+)
+
+
+def test_centring_removes_language_offset_and_copies():
+    rng = np.random.default_rng(1)
+    topic = rng.normal(size=(6, 16))
+    offset = {"en": rng.normal(size=16) * 3, "vi": rng.normal(size=16) * 3}
+    langs = ["en"] * 6 + ["vi"] * 6
+    x = np.vstack([topic + offset["en"], topic + offset["vi"]]).astype(np.float32)
+    before = x.copy()
+    c = centre_by_language(x, langs, shrink=0.0)
+    assert np.array_equal(x, before), "input untouched"
+    # after centring, a translation (same topic row) is the nearest cross-language neighbour
+    sims = c[:6] @ c[6:].T
+    assert (sims.argmax(axis=1) == np.arange(6)).all()
+
+
+def test_offsets_prior_used_when_corpus_is_tiny():
+    langs = ["en", "vi"]
+    x = np.array([[1.0, 0.0, 1.0], [1.0, 0.0, -1.0]], dtype=np.float32)
+    offsets = {"en": np.array([0, 0, 1.0]), "vi": np.array([0, 0, -1.0])}
+    c = centre_by_language(x, langs, shrink=1000.0, offsets=offsets)
+    assert abs(float(c[0] @ c[1])) < 0.05 or float(c[0] @ c[1]) > 0.9
+
+
+def test_longest_chain_keeps_order():
+    pairs = [(0, 0, 1.0), (1, 5, 1.0), (2, 1, 1.0), (3, 2, 1.0), (4, 3, 1.0)]
+    chain = _longest_chain(pairs)
+    assert [(i, j) for i, j, _ in chain] == [(0, 0), (2, 1), (3, 2), (4, 3)]
+
+
+def _units(vectors, owner):
+    v = np.asarray(vectors, dtype=np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return Units(v, np.asarray(owner, dtype=np.int32), np.zeros(len(owner), bool), tuple(map(str, owner)))
+
+
+def test_alignment_covers_translations_not_shuffles():
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(8, 32))
+    noise = lambda: rng.normal(size=(8, 32)) * 0.2  # noqa: E731
+    a, b = base + noise(), base + noise()  # b translates a, in order
+    c = base[::-1] + noise()  # same sentences, order reversed: not a rewrite of a
+    d = rng.normal(size=(8, 32))  # unrelated
+    background = rng.normal(size=(80, 32))  # ten more articles, five per language
+    owner = [0] * 8 + [1] * 8 + [2] * 8 + [3] * 8 + [4 + k // 8 for k in range(80)]
+    units = _units(np.vstack([a, b, c, d, background]), owner)
+    space = prepare(units, ["en", "vi", "vi", "en"] + ["en", "vi"] * 5, 14)
+    assert align(space, 0, 1).coverage > 0.8
+    assert align(space, 0, 2).coverage < 0.4
+    assert align(space, 0, 3).coverage < 0.3
+
+
+def test_entity_overlap_and_dates():
+    a = Evidence(frozenset({"palu", "sulawesi"}), frozenset({"832"}), (2018, 9, 29))
+    b = Evidence(frozenset({"palu", "jakarta"}), frozenset({"832", "75"}), (None, 9, 30))
+    c = Evidence(frozenset({"palu"}), frozenset(), (2018, 3, 1))
+    assert entity_overlap(a, b) == 2 / 3
+    assert date_relation(a, b) == 1
+    assert date_relation(a, c) == -1
+    assert story_score(0.5, 0.5, 0.0, -1) < story_score(0.5, 0.5, 0.0, 0) < story_score(0.5, 0.5, 0.0, 1)
