@@ -241,62 +241,70 @@ def _finish(
 
         return fn
 
-    with timer.stage("cluster"):
-        dup = cluster_mod.average_linkage(
-            n,
-            scored.a,
-            scored.b,
-            scored.duplicate,
-            config.duplicate_threshold,
-            score_fn=on_demand("duplicate"),
+    def assemble(cfg: Config, tm: _Timer) -> Result:
+        with tm.stage("cluster"):
+            dup = cluster_mod.average_linkage(
+                n,
+                scored.a,
+                scored.b,
+                scored.duplicate,
+                cfg.duplicate_threshold,
+                score_fn=on_demand("duplicate"),
+            )
+            sto = cluster_mod.average_linkage(
+                n,
+                scored.a,
+                scored.b,
+                scored.story,
+                cfg.story_threshold,
+                init=dup,
+                score_fn=on_demand("story"),
+            )
+        with tm.stage("canonical"):
+            centrality = np.zeros(n)
+            np.add.at(centrality, scored.a, scored.story)
+            np.add.at(centrality, scored.b, scored.story)
+            dup_canon, dup_reason = _canonicals(dup, cands, cfg, centrality)
+            sto_canon, sto_reason = _canonicals(sto, cands, cfg, centrality)
+            dup_to = _score_to_canonical(dup_canon, on_demand("duplicate"))
+            sto_to = _score_to_canonical(sto_canon, on_demand("story"))
+        # back to input order
+        inv = [0] * n
+        for row, k in enumerate(input_order):
+            inv[k] = row
+        return Result(
+            ids=tuple(ids[inv[k]] for k in range(n)),
+            langs=tuple(langs[inv[k]] for k in range(n)),
+            cluster_of=tuple(ids[dup_canon[inv[k]]] for k in range(n)),
+            story_of=tuple(ids[sto_canon[inv[k]]] for k in range(n)),
+            cluster_reason={ids[r]: why for r, why in dup_reason.items()},
+            story_reason={ids[r]: why for r, why in sto_reason.items()},
+            duplicate_score=tuple(dup_to[inv[k]] for k in range(n)),
+            story_score=tuple(sto_to[inv[k]] for k in range(n)),
+            config=cfg,
+            timings=dict(tm.t),
+            model=model,
+            pairs=scored,
+            extras={
+                "explain_fn": lambda ra, rb: explain_evidence(space, unit_texts, evidence, weights, ra, rb),
+                "recluster": lambda c: assemble(c, _Timer()),
+            },
+            _row={ids[r]: r for r in range(n)},
         )
-        sto = cluster_mod.average_linkage(
-            n,
-            scored.a,
-            scored.b,
-            scored.story,
-            config.story_threshold,
-            init=dup,
-            score_fn=on_demand("story"),
-        )
-    with timer.stage("canonical"):
-        centrality = np.zeros(n)
-        np.add.at(centrality, scored.a, scored.story)
-        np.add.at(centrality, scored.b, scored.story)
-        dup_canon, dup_reason = _canonicals(dup, cands, config, centrality)
-        sto_canon, sto_reason = _canonicals(sto, cands, config, centrality)
-        pair_dup = {
-            (int(a), int(b)): float(s) for a, b, s in zip(scored.a, scored.b, scored.duplicate, strict=True)
-        }
-        pair_sto = {
-            (int(a), int(b)): float(s) for a, b, s in zip(scored.a, scored.b, scored.story, strict=True)
-        }
 
-        def to_canon(r: int, c: int, table: dict[tuple[int, int], float]) -> float:
-            return 1.0 if r == c else table.get((min(r, c), max(r, c)), 0.0)
-
-    # back to input order
-    inv = [0] * n
-    for row, k in enumerate(input_order):
-        inv[k] = row
-    row_of = {ids[r]: r for r in range(n)}
-    res = Result(
-        ids=tuple(ids[inv[k]] for k in range(n)),
-        langs=tuple(langs[inv[k]] for k in range(n)),
-        cluster_of=tuple(ids[dup_canon[inv[k]]] for k in range(n)),
-        story_of=tuple(ids[sto_canon[inv[k]]] for k in range(n)),
-        cluster_reason={ids[r]: why for r, why in dup_reason.items()},
-        story_reason={ids[r]: why for r, why in sto_reason.items()},
-        duplicate_score=tuple(to_canon(inv[k], dup_canon[inv[k]], pair_dup) for k in range(n)),
-        story_score=tuple(to_canon(inv[k], sto_canon[inv[k]], pair_sto) for k in range(n)),
-        config=config,
-        timings=dict(timer.t),
-        model=model,
-        pairs=scored,
-        extras={"explain_fn": lambda ra, rb: explain_evidence(space, unit_texts, evidence, weights, ra, rb)},
-        _row=row_of,
-    )
+    res = assemble(config, timer)
     return res
+
+
+def _score_to_canonical(canon_of: list[int], fn: cluster_mod.ScoreFn) -> list[float]:
+    """Each row's score with its cluster's canonical (1.0 for the canonical itself)."""
+    rows = [r for r, c in enumerate(canon_of) if r != c]
+    out = [1.0] * len(canon_of)
+    if rows:
+        pairs = np.array([[min(r, canon_of[r]), max(r, canon_of[r])] for r in rows], dtype=np.int64)
+        for r, v in zip(rows, fn(pairs).tolist(), strict=True):
+            out[r] = float(v)
+    return out
 
 
 def _canonicals(

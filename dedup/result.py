@@ -150,6 +150,20 @@ class Result:
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
 
+    def with_thresholds(self, duplicate: float | None = None, story: float | None = None) -> Result:
+        """The same corpus clustered at other thresholds, reusing the embeddings and pair scores
+        (fast: for threshold sweeps)."""
+        fn = self.extras.get("recluster")
+        if fn is None:
+            raise DedupError("this result cannot be re-clustered")
+        changes = {}
+        if duplicate is not None:
+            changes["duplicate_threshold"] = duplicate
+        if story is not None:
+            changes["story_threshold"] = story
+        result: Result = fn(self.config.with_(**changes))
+        return result
+
     def explain(self, a: str, b: str) -> Explanation:
         """Why articles `a` and `b` are (or are not) in one cluster at each level."""
         for x in (a, b):

@@ -104,3 +104,12 @@ def test_encoder_output_is_validated():
         dedup.cluster(ARTS, encoder=_BadEncoder(lambda n: np.full((n, 8), np.nan)))
     with pytest.raises(EncoderError, match="vectors for"):
         dedup.cluster(ARTS, encoder=_BadEncoder(lambda n: np.ones((n + 1, 8))))
+
+
+def test_with_thresholds_reclusters_without_the_model():
+    r = dedup.cluster(ARTS, encoder=HashEncoder())
+    loose = r.with_thresholds(duplicate=0.05, story=0.0)
+    strict = r.with_thresholds(duplicate=1.0, story=1.0)
+    assert len(loose.clusters) <= len(r.clusters) <= len(strict.clusters)
+    assert len(strict.clusters) == len(ARTS)  # no pair reaches 1.0
+    assert loose.config.duplicate_threshold == 0.05 and "embed" not in loose.timings
