@@ -112,6 +112,12 @@ def cluster_cmd(
     neighbours: Annotated[
         int, typer.Option("--neighbours", min=1, max=1000, help="Candidates per article.")
     ] = 20,
+    cache_dir: Annotated[
+        str | None, typer.Option("--cache-dir", help="Embedding cache folder (default: $DEDUP_HOME/cache).")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the embedding cache.")
+    ] = False,
     rejects: Annotated[
         str | None, typer.Option("--rejects", help="Write unreadable records here (JSONL).")
     ] = None,
@@ -141,6 +147,8 @@ def cluster_cmd(
             neighbours=neighbours,
             device=device,
             progress=not quiet,
+            cache=not no_cache,
+            cache_dir=cache_dir,
         )
         config = base.with_(**_thresholds(level_thresholds, base)) if level_thresholds else base
         fields = {

@@ -36,6 +36,8 @@ class Config:
     device: str | None = None
     progress: bool = False
     cache_priors: bool = True
+    cache: bool = True  # persistent embedding cache
+    cache_dir: str | None = None  # default: $DEDUP_HOME/cache
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:

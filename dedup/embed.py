@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cache import EmbeddingCache
 from .encoder import Encoder, check_vectors
 
 MAX_UNIT_CHARS = 600  # a unit longer than this is cut (the model truncates at 512 tokens anyway)
@@ -68,23 +69,38 @@ def embed_units(
     *,
     batch: int = 256,
     on_batch: Callable[[int], None] | None = None,
+    cache: EmbeddingCache | None = None,
 ) -> Units:
-    """Embed unique unit texts with `encoder` (validated) and expand to one row per occurrence."""
+    """Embed unique unit texts with `encoder` (validated) and expand to one row per occurrence.
+
+    With a `cache`, texts embedded before are read back and only new ones go to the encoder.
+    """
     uniq: dict[str, int] = {}
     index = np.empty(len(texts), dtype=np.int64)
     for k, t in enumerate(texts):
         index[k] = uniq.setdefault(t, len(uniq))
     order = list(uniq)
-    chunks: list[np.ndarray] = []
-    dim: int | None = None
-    for start in range(0, len(order), batch):
-        part = order[start : start + batch]
+    cached = cache.get(order) if cache is not None else [None] * len(order)
+    dims = {v.shape[0] for v in cached if v is not None}
+    dim: int | None = dims.pop() if len(dims) == 1 else None
+    if len(dims) > 0:  # inconsistent cache: ignore it
+        cached, dim = [None] * len(order), None
+    todo = [k for k, v in enumerate(cached) if v is None]
+    if on_batch is not None and len(order) > len(todo):
+        on_batch(len(order) - len(todo))
+    for start in range(0, len(todo), batch):
+        part_idx = todo[start : start + batch]
+        part = [order[k] for k in part_idx]
         vec = check_vectors(encoder.encode(part), len(part), dim, what=f"encoder {encoder.name!r}")
         dim = vec.shape[1]
-        chunks.append(vec)
+        if cache is not None:
+            cache.put(part, vec)
+        for k, v in zip(part_idx, vec, strict=True):
+            cached[k] = v
         if on_batch is not None:
             on_batch(len(part))
-    uvec = np.vstack(chunks) if chunks else np.zeros((0, dim or 1), dtype=np.float32)
+    done = [v for v in cached if v is not None]
+    uvec = np.vstack(done) if done else np.zeros((0, dim or 1), dtype=np.float32)
     norms = np.linalg.norm(uvec, axis=1, keepdims=True)
     uvec = uvec / np.where(norms > 0, norms, 1.0)
     return Units(

@@ -61,6 +61,8 @@ class HashEncoder:
     For tests and dry runs only: it knows no language, so translations are not close.
     """
 
+    cacheable = False  # cheaper to recompute than to look up
+
     def __init__(self, dim: int = 64, seed: int = 0) -> None:
         self.name = f"hash-{dim}"
         self._dim = dim

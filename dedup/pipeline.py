@@ -20,6 +20,7 @@ from . import embed as embed_mod
 from . import features, langid
 from . import score as score_mod
 from .article import Article
+from .cache import EmbeddingCache
 from .config import Config
 from .encoder import Encoder, check_vectors, get_encoder
 from .errors import ConfigError, InputError
@@ -54,6 +55,16 @@ def _as_articles(articles: Iterable[Article | Mapping[str, Any]]) -> list[Articl
         seen[art.id] = k
         out.append(art)
     return out
+
+
+def _cache_for(enc: Encoder, config: Config) -> EmbeddingCache | None:
+    """The persistent embedding cache for this encoder, unless disabled or not cacheable."""
+    if not config.cache or not getattr(enc, "cacheable", True):
+        return None
+    from .model import dedup_home
+
+    directory = config.cache_dir or str(dedup_home() / "cache")
+    return EmbeddingCache(directory, getattr(enc, "name", type(enc).__name__))
 
 
 def _header(raw: str, c: clean_mod.Cleaned, span: int = 300) -> str:
@@ -122,9 +133,12 @@ def cluster(
     )
     with timer.stage("embed"):
         bar = _progress(config.progress, len(set(texts)), "embedding")
+        cache = _cache_for(enc, config)
         units = embed_mod.embed_units(
-            enc, texts, owner, is_title, on_batch=(bar.update if bar is not None else None)
+            enc, texts, owner, is_title, on_batch=(bar.update if bar is not None else None), cache=cache
         )
+        if cache is not None:
+            cache.close()
         if bar is not None:
             bar.close()
     with timer.stage("priors"):
