@@ -25,15 +25,20 @@ class Article:
 
     @classmethod
     def from_mapping(cls, record: Mapping[str, Any], *, where: str = "record") -> Article:
-        """Build an Article from a dict with the standard field names; raise InputError if unusable."""
+        """Build an Article from a dict with the standard field names; raise InputError if unusable.
+
+        The checks are the reader's: a string or integer `id`; a `text` that is a non-blank string,
+        valid Unicode (no lone surrogates) and not binary (NUL bytes, mostly control characters).
+        """
+        from .read import _Bad, _check_text, _get_id  # the reader's checks (imported late: no cycle)
+
         if not isinstance(record, Mapping):
             raise InputError(f"{where}: expected an object with 'id' and 'text', got {type(record).__name__}")
-        rid = record.get("id")
-        if rid is None or (isinstance(rid, str) and not rid.strip()):
-            raise InputError(f"{where}: missing 'id' (give every record a unique string id)")
-        text = record.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise InputError(f"{where} (id {rid}): missing or empty 'text'")
+        try:
+            rid = _get_id(record, "id")
+            text = _check_text(record.get("text"), "text", rid, 1_000_000)
+        except _Bad as bad:
+            raise InputError(f"{where}{f' (id {bad.rid})' if bad.rid else ''}: {bad.reason}") from None
         known = {"id", "text", "title", "lang", "published", "url", "source", "html"}
 
         def opt(name: str) -> str | None:
@@ -43,7 +48,7 @@ class Article:
             return str(v)
 
         return cls(
-            id=str(rid),
+            id=rid,
             text=text,
             title=opt("title"),
             lang=(opt("lang") or "").strip().lower() or None,

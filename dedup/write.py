@@ -26,7 +26,7 @@ from typing import IO, Any
 from .errors import OutputError
 from .read import Reject
 
-__all__ = ["write_records", "write_rejects", "output_format"]
+__all__ = ["check_target", "write_records", "write_rejects", "output_format"]
 
 EXTENSIONS: dict[str, str] = {
     ".jsonl": "jsonl",
@@ -55,6 +55,26 @@ def output_format(path: str | Path, fmt: str | None = None) -> str:
     raise OutputError(
         f"cannot tell the output format of {path} from its extension (name it .jsonl, .csv or .parquet)"
     )
+
+
+def check_target(path: str | Path, *, fmt: str | None = None) -> None:
+    """Raise OutputError now if `path` could not be written: unknown format, a directory, a missing
+    parent directory, no permission. For checking outputs before a long run; "-" is always fine."""
+    if str(path) == "-":
+        output_format(path, fmt)
+        return
+    target = Path(path)
+    target = target.resolve() if target.is_symlink() else target
+    _check_target(target)
+    output_format(path, fmt)
+    # os.access cannot see read-only mounts, ACLs or what root may not do (/sys): try it
+    probe = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.probe"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as e:
+        raise OutputError(f"cannot write {target}: {_why(e)}") from e
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
 
 
 def write_records(records: Sequence[Mapping[str, Any]], path: str | Path, *, fmt: str | None = None) -> None:
