@@ -354,6 +354,52 @@ def _mark_records(blocks: Sequence[_Block]) -> None:
                 b.record = True
 
 
+def _mark_timestamp_runs(blocks: Sequence[_Block], period: int = 3) -> None:
+    """Mark lists whose records are held together by a recurring anchor every `period` blocks or
+    less: a date/time line (headline, timestamp, teaser) or a teaser opening with a dateline such
+    as "(WNN)-" (caption, headline, teaser). The blocks around each anchor are its record whatever
+    their punctuation (a headline may end in '.' or '?', so `_mark_records` can miss them)."""
+    total_text = sum(b.mass for b in blocks if b.kind == "L" and not b.dup)
+    for kind in ("T", "D"):
+        if kind == "T":
+            anchors = [i for i, b in enumerate(blocks) if b.kind == "T" and not b.dup]
+        else:
+            anchors = [i for i, b in enumerate(blocks) if b.kind == "L" and b.dateline and not b.dup]
+        runs: list[list[int]] = []
+        for i in anchors:
+            if runs and i - runs[-1][-1] <= period:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        for run in runs:
+            if len(run) < 2:
+                continue
+            if kind == "T":
+                start = max(0, run[0] - 1)
+                end = (
+                    run[-1] + 1 if run[-1] + 1 < len(blocks) and blocks[run[-1] + 1].kind in "LH" else run[-1]
+                )
+            else:
+                start = run[0]
+                for j in (run[0] - 1, run[0] - 2):  # its headline and caption
+                    if (
+                        j >= 0
+                        and blocks[j].kind in "CHL"
+                        and blocks[j].mass <= 200
+                        and not blocks[j].dateline
+                    ):
+                        start = j
+                    else:
+                        break
+                end = run[-1]
+            span = blocks[start : end + 1]
+            inside = sum(b.mass for b in span if b.kind == "L" and not b.dup)
+            if total_text - inside < 100:
+                continue  # that would be the whole page: keep it for the fallback
+            for b in span:
+                b.record = True
+
+
 # --------------------------------------------------------------------------------------------
 # Scoring and selection
 # --------------------------------------------------------------------------------------------
@@ -480,6 +526,7 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
     blocks = [_make_block(s) for s in parts]
     _mark_duplicates(blocks)
     _mark_records(blocks)
+    _mark_timestamp_runs(blocks)
 
     lang = _page_language(blocks)
 

@@ -91,8 +91,9 @@ def _ok(y: int | None, m: int, d: int) -> Date | None:
     return None
 
 
-def find_date(text: str, *, allow_day_month: bool = False) -> Date | None:
-    """The first calendar date written in `text` (ISO, d/m/y, named months, Vietnamese, CJK)."""
+def find_date(text: str, *, allow_day_month: bool = False, last: bool = False) -> Date | None:
+    """The first (or `last`) calendar date written in `text` (ISO, d/m/y, named months,
+    Vietnamese, CJK)."""
     found: list[tuple[int, Date]] = []
     for m in _ISO.finditer(text):
         d = _ok(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -130,7 +131,9 @@ def find_date(text: str, *, allow_day_month: bool = False) -> Date | None:
             d = _ok(None, int(m.group(2)), int(m.group(1)))
             if d:
                 found.append((m.start(), d))
-    return min(found)[1] if found else None
+    if not found:
+        return None
+    return max(found)[1] if last else min(found)[1]
 
 
 def parse_published(value: str | None) -> Date | None:
@@ -142,9 +145,9 @@ def parse_published(value: str | None) -> Date | None:
 
 
 def event_date(published: str | None, header: str, lead: str) -> Date | None:
-    """When the story happened: the `published` field, else the page header's date (the text
-    just above the article), else a date in the lead sentence."""
-    return parse_published(published) or find_date(header) or find_date(lead, allow_day_month=True)
+    """When the story happened: the `published` field, else the page header's date (the one
+    closest above the article), else a date in the lead sentence."""
+    return parse_published(published) or find_date(header, last=True) or find_date(lead, allow_day_month=True)
 
 
 def days_apart(a: Date, b: Date) -> int:

@@ -1,46 +1,162 @@
 """Index stage: FAISS nearest-neighbour search over L2-normalised vectors.
 
-FAISS normalises and stores its own copies, so callers' arrays are never modified.
+Small problems are searched exactly (FAISS flat inner product). Past a measured size (see
+`EXACT_MAX` and benchmarks/README.md) an inverted-file search replaces it: the base vectors are
+split into cells by spherical k-means, every query is compared with the vectors of its `IVF_PROBES`
+nearest cells only, and each (cell, queries) block is one exact BLAS product (`faiss.knn`), so the
+cost grows as n * probes * n / cells (about n^1.5) instead of n^2, at BLAS speed.
+
+Callers' arrays are never modified.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-EXACT_MAX = 200_000  # above this many vectors an HNSW index replaces exact search
+#: Above this many base vectors (or query x base pairs above EXACT_MAX**2) the inverted-file
+#: search replaces exact search. Measured on 2 cores (benchmarks/scale.py): exact search of
+#: 50k x 50k takes about as long as the inverted-file search, which wins by a growing margin
+#: beyond (about 10x at 1M-scale problem sizes, where exact search is out of reach).
+EXACT_MAX = 50_000
+IVF_PROBES = 8  # cells searched per query
+IVF_CELL_SIZE = 1000  # target vectors per cell (nlist = n / IVF_CELL_SIZE, at least sqrt(n))
+IVF_TRAIN_PER_CELL = 64  # k-means training sample per cell
+IVF_SEED = 1234
+_CHUNK = 1 << 17  # queries per block in the inverted-file search
+
+
+def _f32(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def _use_exact(nq: int, nb: int, exact_max: int) -> bool:
+    return nb <= exact_max or nq * nb <= exact_max * exact_max
+
+
+def _n_cells(nb: int) -> int:
+    return int(max(16, min(65536, max(nb // IVF_CELL_SIZE, int(np.sqrt(nb))))))
+
+
+def _flat_search(xq: np.ndarray, xb: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    import faiss
+
+    index = faiss.IndexFlatIP(xb.shape[1])
+    index.add(xb)
+    sims, ids = index.search(xq, k)
+    return sims, ids
+
+
+def ivf_search(
+    xq: np.ndarray,
+    xb: np.ndarray,
+    k: int,
+    *,
+    n_cells: int | None = None,
+    probes: int = IVF_PROBES,
+    seed: int = IVF_SEED,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate top-k inner-product search of every query among `xb`: (sims, ids), -1 = none.
+
+    Spherical k-means cells over `xb`; each query is compared exactly with the vectors of its
+    `probes` nearest cells (one BLAS block per cell). A query that is also a base vector always
+    searches its own cell, so it finds itself (self matches are the caller's to drop).
+    """
+    import faiss
+
+    xq, xb = _f32(xq), _f32(xb)
+    nq, d = xq.shape
+    nb = xb.shape[0]
+    k = min(k, nb)
+    nlist = min(n_cells or _n_cells(nb), nb)
+    probes = min(probes, nlist)
+    rng = np.random.default_rng(seed)
+    n_train = min(nb, IVF_TRAIN_PER_CELL * nlist)
+    sample = xb if n_train == nb else xb[np.sort(rng.choice(nb, n_train, replace=False))]
+    km = faiss.Kmeans(d, nlist, niter=10, spherical=True, seed=seed, max_points_per_centroid=1 << 30)
+    km.train(sample)
+    del sample
+    quant = faiss.IndexFlatIP(d)
+    quant.add(km.centroids)
+    cell = quant.search(xb, 1)[1][:, 0]
+    base_order = np.argsort(cell, kind="stable")
+    base_start = np.searchsorted(cell[base_order], np.arange(nlist + 1))
+    del cell
+    out_s = np.full((nq, k), -np.inf, dtype=np.float32)
+    out_i = np.full((nq, k), -1, dtype=np.int64)
+    for q0 in range(0, nq, _CHUNK):
+        q1 = min(nq, q0 + _CHUNK)
+        xc = xq[q0:q1]
+        probe = quant.search(xc, probes)[1]  # (c, probes) cells of each query
+        buf_s = np.full((q1 - q0, probes, k), -np.inf, dtype=np.float32)
+        buf_i = np.full((q1 - q0, probes, k), -1, dtype=np.int64)
+        flat = probe.ravel()
+        order = np.argsort(flat, kind="stable")
+        start = np.searchsorted(flat[order], np.arange(nlist + 1))
+        for c in np.flatnonzero(np.diff(start)):
+            base = base_order[base_start[c] : base_start[c + 1]]
+            if base.size == 0:
+                continue
+            sel = order[start[c] : start[c + 1]]
+            rows, slot = sel // probes, sel % probes
+            kk = min(k, base.size)
+            s, i = faiss.knn(xc[rows], xb[base], kk, metric=faiss.METRIC_INNER_PRODUCT)
+            buf_s[rows, slot, :kk] = s
+            buf_i[rows, slot, :kk] = np.where(i >= 0, base[np.maximum(i, 0)], -1)
+        buf_s = buf_s.reshape(q1 - q0, probes * k)
+        buf_i = buf_i.reshape(q1 - q0, probes * k)
+        top = np.argsort(-buf_s, axis=1, kind="stable")[:, :k]
+        out_s[q0:q1] = np.take_along_axis(buf_s, top, axis=1)
+        out_i[q0:q1] = np.take_along_axis(buf_i, top, axis=1)
+    out_i[~np.isfinite(out_s)] = -1
+    return out_s, out_i
+
+
+def search(
+    xq: np.ndarray, xb: np.ndarray, k: int, *, exact_max: int = EXACT_MAX
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k inner-product search of every query among the base: exact for small problems,
+    `ivf_search` past `exact_max`. (sims, ids) with k columns (-inf, -1 where none)."""
+    xq, xb = _f32(xq), _f32(xb)
+    nq, nb = xq.shape[0], xb.shape[0]
+    if nq == 0 or nb == 0 or k <= 0:
+        return np.full((nq, max(k, 0)), -np.inf, np.float32), np.full((nq, max(k, 0)), -1, np.int64)
+    kk = min(k, nb)
+    if _use_exact(nq, nb, exact_max):
+        sims, ids = _flat_search(xq, xb, kk)
+    else:
+        sims, ids = ivf_search(xq, xb, kk)
+    if kk < k:
+        sims = np.hstack([sims, np.full((nq, k - kk), -np.inf, np.float32)])
+        ids = np.hstack([ids, np.full((nq, k - kk), -1, np.int64)])
+    return sims, ids
+
+
+def _first_valid(sims: np.ndarray, ids: np.ndarray, ok: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the first k columns where `ok` holds, in their order (-inf, -1 pad)."""
+    n = sims.shape[0]
+    order = np.argsort(~ok, axis=1, kind="stable")[:, :k]
+    cnt = np.minimum(ok.sum(axis=1), k)
+    out_s = np.take_along_axis(sims, order, axis=1).astype(np.float32, copy=False)
+    out_i = np.take_along_axis(ids, order, axis=1).astype(np.int64, copy=False)
+    pad = np.arange(order.shape[1])[None, :] >= cnt[:, None]
+    out_s[pad] = -np.inf
+    out_i[pad] = -1
+    if out_s.shape[1] < k:
+        out_s = np.hstack([out_s, np.full((n, k - out_s.shape[1]), -np.inf, np.float32)])
+        out_i = np.hstack([out_i, np.full((n, k - out_i.shape[1]), -1, np.int64)])
+    return out_s, out_i
 
 
 def knn(vectors: np.ndarray, k: int, *, exact_max: int = EXACT_MAX) -> tuple[np.ndarray, np.ndarray]:
     """k nearest neighbours of every row among all rows (itself excluded): (sims, ids), -1 = none."""
-    import faiss
-
-    x = np.ascontiguousarray(vectors, dtype=np.float32).copy()
-    n, d = x.shape
+    x = _f32(vectors)
+    n = x.shape[0]
     if n == 0:
         return np.zeros((0, k), np.float32), np.zeros((0, k), np.int64)
     kk = min(k + 1, n)
-    index: Any
-    if n <= exact_max:
-        index = faiss.IndexFlatIP(d)
-    else:
-        index = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = max(64, 2 * kk)
-    index.add(x)
-    sims, ids = index.search(x, kk)
-    # drop self matches; keep k columns
-    out_s = np.full((n, k), -np.inf, dtype=np.float32)
-    out_i = np.full((n, k), -1, dtype=np.int64)
-    for r in range(n):
-        keep = ids[r] != r
-        row_i = ids[r][keep][:k]
-        row_s = sims[r][keep][:k]
-        valid = row_i >= 0
-        out_i[r, : valid.sum()] = row_i[valid]
-        out_s[r, : valid.sum()] = row_s[valid]
-    return out_s, out_i
+    sims, ids = search(x, x, kk, exact_max=exact_max)
+    ok = (ids != np.arange(n)[:, None]) & (ids >= 0)
+    return _first_valid(sims, ids, ok, k)
 
 
 def knn_excluding_groups(
@@ -51,28 +167,20 @@ def knn_excluding_groups(
     base: np.ndarray | None = None,
     base_groups: np.ndarray | None = None,
     extra: int = 64,
+    exact_max: int = EXACT_MAX,
 ) -> np.ndarray:
     """Mean similarity of each row of `vectors` to its k nearest rows of `base` (default: itself)
     that belong to another group (for margin scoring). NaN where there is none."""
-    import faiss
-
-    x = np.ascontiguousarray(vectors, dtype=np.float32).copy()
+    x = _f32(vectors)
     if base is None:
         base, base_groups = x, groups
     assert base_groups is not None
-    y = np.ascontiguousarray(base, dtype=np.float32).copy()
-    n, d = x.shape
+    y = _f32(base)
+    n = x.shape[0]
     if n == 0 or y.shape[0] == 0:
         return np.full(n, np.nan, dtype=np.float32)
     kk = min(y.shape[0], k + extra)
-    index: Any
-    if y.shape[0] <= EXACT_MAX:
-        index = faiss.IndexFlatIP(d)
-    else:
-        index = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efSearch = max(64, 2 * kk)
-    index.add(y)
-    sims, ids = index.search(x, kk)
+    sims, ids = search(x, y, kk, exact_max=exact_max)
     ok = (ids >= 0) & (base_groups[np.maximum(ids, 0)] != groups[:, None])
     # keep the first k valid columns of each row
     rank = np.cumsum(ok, axis=1)

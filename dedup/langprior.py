@@ -81,7 +81,9 @@ class LanguagePriors:
             try:
                 data = json.loads(self._path.read_text("utf-8"))
                 if data.get("format") == FORMAT and data.get("model") == encoder.name:
-                    self._means = {k: np.asarray(v, dtype=np.float32) for k, v in data["means"].items()}
+                    means = {k: np.asarray(v, dtype=np.float32) for k, v in data["means"].items()}
+                    if len({v.shape for v in means.values()}) <= 1:
+                        self._means = means
             except (OSError, ValueError, KeyError):
                 self._means = {}
 
@@ -97,8 +99,13 @@ class LanguagePriors:
             texts.extend(ps)
         vec = check_vectors(self.encoder.encode(texts), len(texts), what=f"encoder {self.encoder.name!r}")
         vec /= np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
+        if self._means and next(iter(self._means.values())).shape[0] != vec.shape[1]:
+            self._means = {}  # a cache of another dimension (another model under this name)
+            self._measure(langs)
+            return
         for lang, a, b in spans:
-            self._means[lang] = vec[a:b].mean(axis=0)
+            # rounded as stored, so a cold and a warm cache give the same scores
+            self._means[lang] = np.round(vec[a:b].mean(axis=0), 6).astype(np.float32)
         self._save()
 
     def _save(self) -> None:
@@ -120,6 +127,9 @@ class LanguagePriors:
     def offsets(self, langs: Iterable[str]) -> dict[str, np.ndarray]:
         """Offsets (language mean minus reference mean) for those of `langs` that have a stoplist."""
         langs = list(langs)
+        dim = getattr(self.encoder, "dim", None)
+        if self._means and isinstance(dim, int) and next(iter(self._means.values())).shape[0] != dim:
+            self._means = {}  # cached for another model of the same name
         self._measure([*langs, *REFERENCE])
         ref = [self._means[r] for r in REFERENCE if r in self._means]
         if not ref:

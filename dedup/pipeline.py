@@ -22,7 +22,7 @@ from . import score as score_mod
 from .article import Article
 from .cache import EmbeddingCache
 from .config import Config
-from .encoder import Encoder, check_vectors, get_encoder
+from .encoder import Encoder, check_vectors, get_encoder, validated
 from .errors import ConfigError, InputError
 from .langprior import LanguagePriors
 from .result import Result, explain_evidence
@@ -121,7 +121,7 @@ def cluster(
             for ss, c, a in zip(sentences, cleaned, rows, strict=True)
         ]
         texts, owner, is_title = embed_mod.make_units(titles, sentences)
-    enc = (
+    enc = validated(  # every encode() checked: shape, declared dimension, finite values
         encoder
         if encoder is not None
         else get_encoder(
@@ -204,7 +204,10 @@ def cluster_embeddings(
         if texts is not None and len(texts) != n:
             raise ConfigError(f"{len(texts)} texts for {n} embeddings")
     order = sorted(range(n), key=lambda k: ids_l[k])
-    vec_o = vec[order]
+    if order != list(range(n)):
+        vec = vec[order]  # rows in id order; the validated copy is freed (a million rows fit)
+    vec_o = vec
+    del vec
     langs_o = [langs_l[k] for k in order]
     texts_o = [texts[k] for k in order] if texts is not None else None
     lens = [
@@ -214,7 +217,9 @@ def cluster_embeddings(
     return _finish(
         ids=[ids_l[k] for k in order],
         langs=langs_o,
-        space_fn=lambda: score_mod.space_from_documents(vec_o, langs_o, offsets),
+        space_fn=lambda: score_mod.space_from_documents(
+            vec_o, langs_o, offsets, neighbours=config.neighbours, inplace=True
+        ),
         unit_texts=tuple(texts_o) if texts_o is not None else None,
         evidence=evidence,
         cands=[
@@ -243,7 +248,7 @@ def _finish(
     n = len(ids)
     with timer.stage("index"):
         space = space_fn()
-        pairs = score_mod.candidate_pairs(space.docs, config.neighbours)
+        pairs = score_mod.candidate_pairs(space, config.neighbours)
     weights = score_mod.entity_weights(evidence) if evidence is not None else None
     with timer.stage("score"):
         scored = score_mod.score_pairs(space, pairs, evidence, weights)
@@ -275,9 +280,11 @@ def _finish(
                 score_fn=on_demand("story"),
             )
         with tm.stage("canonical"):
-            centrality = np.zeros(n)
-            np.add.at(centrality, scored.a, scored.story)
-            np.add.at(centrality, scored.b, scored.story)
+            centrality = np.bincount(  # the story scores of each row's pairs, summed in pair order
+                np.concatenate([scored.a, scored.b]),
+                weights=np.concatenate([scored.story, scored.story]).astype(np.float64),
+                minlength=n,
+            )
             dup_canon, dup_reason = _canonicals(dup, cands, cfg, centrality)
             sto_canon, sto_reason = _canonicals(sto, cands, cfg, centrality)
             dup_to = _score_to_canonical(dup_canon, on_demand("duplicate"))

@@ -24,6 +24,10 @@ from .features import Evidence
 LANG_SHRINK = 64.0  # pseudo-count of corpus-mean units mixed into every language mean
 MARGIN_K = 4  # neighbours in the margin denominator
 ALIGN_MARGIN = 1.0  # a sentence is covered when its best ratio margin reaches this
+MARGIN_TOLERANCE = 1e-4  # identical copies sit exactly at margin 1 (their neighbours are copies)
+ALIGN_MIN_COS = 0.2  # and its (centred) cosine reaches this: tiny corpora have tiny denominators
+# (aligned sentence pairs of true duplicates: centred cosine >= 0.39 at the 1st percentile on
+# NTREX en/vi/sv, 0.22-0.29 on the five seed pages)
 KNN_FLOOR = 0.1  # lower bound of a margin denominator (centred sims can be ~0)
 
 
@@ -37,6 +41,9 @@ class Space:
     docs: np.ndarray  # (n, d) normalised document vectors
     unit_knn: np.ndarray  # (L, m) mean sim of each unit to its MARGIN_K nearest units of language l
     doc_lang: np.ndarray  # (n,) language index of each article (rows of unit_knn)
+    # (sims, ids) of every document's nearest documents, when computed with the space (reused
+    # by `candidate_pairs`); None otherwise
+    doc_knn: tuple[np.ndarray, np.ndarray] | None = None
 
     def units_of(self, row: int) -> slice:
         return slice(int(self.starts[row]), int(self.starts[row + 1]))
@@ -54,7 +61,17 @@ def centre_by_language(
     language's offset from `offsets` (measured once per model on neutral text, see
     `dedup.langprior`), or the plain corpus mean for a language without an offset.
     """
-    x = np.array(vectors, dtype=np.float32, copy=True)
+    return _centre_inplace(np.array(vectors, dtype=np.float32, copy=True), langs, shrink, offsets)
+
+
+def _centre_inplace(
+    x: np.ndarray,
+    langs: Sequence[str],
+    shrink: float = LANG_SHRINK,
+    offsets: Mapping[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """`centre_by_language` on a float32 array that the caller owns (modified and returned):
+    no copies of the whole array, so a million document vectors fit in memory."""
     if x.shape[0] == 0:
         return x
     lang_arr = np.asarray(langs)
@@ -63,10 +80,17 @@ def centre_by_language(
         mask = lang_arr == lang
         cnt = float(mask.sum())
         prior = g + offsets[lang] if offsets is not None and lang in offsets else g
-        mu = (x[mask].sum(axis=0) + shrink * prior) / (cnt + shrink)
-        x[mask] -= mu
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms > 1e-12, norms, 1.0)
+        if cnt == x.shape[0]:  # one language: same values, without the masked copies
+            mu = (x.sum(axis=0) + shrink * prior) / (cnt + shrink)
+            x -= mu
+        else:
+            mu = (x[mask].sum(axis=0) + shrink * prior) / (cnt + shrink)
+            x[mask] -= mu
+    for start in range(0, x.shape[0], 1 << 16):  # normalise in blocks (no full-size temporaries)
+        blk = x[start : start + (1 << 16)]
+        norms = np.linalg.norm(blk, axis=1, keepdims=True)
+        blk /= np.where(norms > 1e-12, norms, 1.0)
+    return x
 
 
 def prepare(
@@ -84,8 +108,7 @@ def prepare(
     np.add.at(docs, owner, cu)
     norms = np.linalg.norm(docs, axis=1, keepdims=True)
     docs = (docs / np.where(norms > 1e-12, norms, 1.0)).astype(np.float32)
-    lang_names = sorted(set(langs))
-    doc_lang = np.array([lang_names.index(lang) for lang in langs], dtype=np.int64)
+    lang_names, doc_lang = _lang_index(langs) if n else ([], np.zeros(0, np.int64))
     unit_knn = margin_denominators(cu, owner, doc_lang[owner], len(lang_names))
     return Space(units=cu, owner=owner, starts=starts, docs=docs, unit_knn=unit_knn, doc_lang=doc_lang)
 
@@ -106,23 +129,59 @@ def margin_denominators(x: np.ndarray, owner: np.ndarray, unit_lang: np.ndarray,
     return out
 
 
+def _lang_index(langs: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Sorted distinct languages and each item's index among them."""
+    names, idx = np.unique(np.asarray(list(langs), dtype=object).astype(str), return_inverse=True)
+    return [str(x) for x in names], idx.astype(np.int64).reshape(-1)
+
+
 def space_from_documents(
-    vectors: np.ndarray, langs: Sequence[str], offsets: Mapping[str, np.ndarray] | None = None
+    vectors: np.ndarray,
+    langs: Sequence[str],
+    offsets: Mapping[str, np.ndarray] | None = None,
+    *,
+    neighbours: int = 0,
+    inplace: bool = False,
 ) -> Space:
-    """A Space for precomputed document vectors: each document is its own single unit."""
+    """A Space for precomputed document vectors: each document is its own single unit.
+
+    With one language, the margin denominators (each document's MARGIN_K nearest documents)
+    come from the same nearest-neighbour search as the candidate pairs (`neighbours` of them,
+    kept in `doc_knn`): one search of the corpus, not two. `inplace` centres `vectors` (a float32
+    array the caller gives up) without a copy.
+    """
     n = vectors.shape[0]
-    cu = centre_by_language(vectors, langs, offsets=offsets)
+    if (
+        inplace
+        and isinstance(vectors, np.ndarray)
+        and vectors.dtype == np.float32
+        and vectors.flags.c_contiguous
+    ):
+        cu = _centre_inplace(vectors, langs, offsets=offsets)
+    else:
+        cu = centre_by_language(vectors, langs, offsets=offsets)
     owner = np.arange(n, dtype=np.int32)
-    lang_names = sorted(set(langs))
-    doc_lang = np.array([lang_names.index(lang) for lang in langs], dtype=np.int64)
-    unit_knn = margin_denominators(cu, owner, doc_lang, len(lang_names))
+    lang_names, doc_lang = _lang_index(langs) if n else ([], np.zeros(0, np.int64))
+    doc_knn = None
+    if len(lang_names) == 1 and n > 1:
+        k = min(max(neighbours, MARGIN_K), n - 1)
+        sims, ids = index_mod.knn(cu, k)
+        valid = ids[:, :MARGIN_K] >= 0
+        cnt = valid.sum(axis=1)
+        tot = np.where(valid, sims[:, :MARGIN_K], 0.0).sum(axis=1)
+        knn = np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan).astype(np.float32)
+        unit_knn = np.where(np.isnan(knn), 1.0, np.maximum(knn, KNN_FLOOR)).astype(np.float32)[None, :]
+        doc_knn = (sims, ids)
+    else:
+        unit_knn = margin_denominators(cu, owner, doc_lang, len(lang_names))
     return Space(
         units=cu,
         owner=owner,
         starts=np.arange(n + 1),
-        docs=cu.copy(),
+        docs=cu,  # one unit per document: the same vectors (never modified)
         unit_knn=unit_knn,
         doc_lang=doc_lang,
+        doc_knn=doc_knn,
     )
 
 
@@ -179,7 +238,9 @@ def align(space: Space, a: int, b: int) -> Alignment:
     mutual = [
         (i, int(arg_a[i]), float(marg[i, arg_a[i]]))
         for i in range(len(arg_a))
-        if arg_b[arg_a[i]] == i and marg[i, arg_a[i]] >= ALIGN_MARGIN
+        if arg_b[arg_a[i]] == i
+        and marg[i, arg_a[i]] >= ALIGN_MARGIN - MARGIN_TOLERANCE
+        and sim[i, arg_a[i]] >= ALIGN_MIN_COS
     ]
     chain = _longest_chain(mutual)
     cov = 2.0 * len(chain) / (ua.shape[0] + ub.shape[0])
@@ -234,7 +295,7 @@ def duplicate_score(coverage: float | np.ndarray, cosine: float | np.ndarray) ->
 
 DATE_AGREE_DAYS = 3  # event dates this close support one story
 DATE_CONFLICT_DAYS = 14  # event dates this far apart are different occasions
-DATE_BONUS = 0.1
+DATE_BONUS = 0.0  # agreeing dates are weak evidence: a corpus is often one week of news
 DATE_PENALTY = 0.25
 
 
@@ -262,28 +323,64 @@ def story_score(
     return np.clip(s + DATE_BONUS * (d > 0) - DATE_PENALTY * (d < 0), 0.0, 1.0)
 
 
+_PAIR_BLOCK = 1 << 16  # pairs per vectorised block (bounds the temporaries)
+
+
+def _single_unit_scores(space: Space, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Document cosine and alignment coverage of pairs whose articles have one unit each.
+
+    With one unit per side, the alignment is that one sentence pair when its ratio margin clears
+    ALIGN_MARGIN (coverage 1) and nothing otherwise (coverage 0), exactly as `align` computes it.
+    """
+    cos = np.empty(a.shape[0], dtype=np.float32)
+    cov = np.empty(a.shape[0], dtype=np.float32)
+    la, lb = space.doc_lang[a], space.doc_lang[b]
+    for s0 in range(0, a.shape[0], _PAIR_BLOCK):
+        sl = slice(s0, s0 + _PAIR_BLOCK)
+        ua = space.starts[a[sl]]
+        ub = space.starts[b[sl]]
+        cos[sl] = np.einsum("ij,ij->i", space.docs[a[sl]], space.docs[b[sl]])
+        sim = np.einsum("ij,ij->i", space.units[ua], space.units[ub])
+        denom = (space.unit_knn[lb[sl], ua] + space.unit_knn[la[sl], ub]) / 2.0
+        ok = (sim / denom >= ALIGN_MARGIN - MARGIN_TOLERANCE) & (sim >= ALIGN_MIN_COS)
+        cov[sl] = np.where(ok, 1.0, 0.0)
+    return cos, cov
+
+
 def score_pairs(
     space: Space,
     pairs: np.ndarray,
     evidence: Sequence[Evidence] | None,
     weights: dict[str, float] | None,
 ) -> PairScores:
-    """Score candidate pairs (an (p, 2) int array)."""
+    """Score candidate pairs (an (p, 2) int array).
+
+    Pairs of single-unit articles (precomputed document vectors, one-sentence texts) are scored
+    in vectorised blocks; the others are aligned sentence by sentence.
+    """
     p = pairs.shape[0]
+    pa = pairs[:, 0].astype(np.int64) if p else np.zeros(0, np.int64)
+    pb = pairs[:, 1].astype(np.int64) if p else np.zeros(0, np.int64)
     cos = np.empty(p, dtype=np.float32)
     cov = np.empty(p, dtype=np.float32)
     ent = np.zeros(p, dtype=np.float32)
     dates = np.zeros(p, dtype=np.int8)
-    for k in range(p):
-        a, b = int(pairs[k, 0]), int(pairs[k, 1])
+    n_units = np.diff(space.starts)
+    single = (n_units[pa] == 1) & (n_units[pb] == 1) if p else np.zeros(0, bool)
+    if single.any():
+        idx = np.flatnonzero(single)
+        cos[idx], cov[idx] = _single_unit_scores(space, pa[idx], pb[idx])
+    for k in np.flatnonzero(~single).tolist():
+        a, b = int(pa[k]), int(pb[k])
         cos[k] = float(space.docs[a] @ space.docs[b])
         cov[k] = align(space, a, b).coverage
-        if evidence is not None:
+    if evidence is not None:
+        for k, (a, b) in enumerate(zip(pa.tolist(), pb.tolist(), strict=True)):
             ent[k] = entity_overlap(evidence[a], evidence[b], weights)
             dates[k] = date_relation(evidence[a], evidence[b])
     return PairScores(
-        a=pairs[:, 0].astype(np.int64) if p else np.zeros(0, np.int64),
-        b=pairs[:, 1].astype(np.int64) if p else np.zeros(0, np.int64),
+        a=pa,
+        b=pb,
         cosine=cos,
         coverage=cov,
         entities=ent,
@@ -293,16 +390,26 @@ def score_pairs(
     )
 
 
-def candidate_pairs(docs: np.ndarray, k: int, floor: float = -1.0) -> np.ndarray:
-    """Unique (a < b) pairs among each document's k nearest neighbours with cosine >= floor."""
+def candidate_pairs(docs: np.ndarray | Space, k: int, floor: float = -1.0) -> np.ndarray:
+    """Unique (a < b) pairs among each document's k nearest neighbours with cosine >= floor.
+
+    Given a Space whose nearest-neighbour search was already done (`doc_knn`), it is reused.
+    """
+    knn_done = None
+    if isinstance(docs, Space):
+        knn_done = docs.doc_knn
+        docs = docs.docs
     n = docs.shape[0]
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    sims, ids = index_mod.knn(docs, min(k, n - 1))
-    rows = np.repeat(np.arange(n), ids.shape[1])
+    kk = min(k, n - 1)
+    if knn_done is not None and knn_done[1].shape[1] >= kk:
+        sims, ids = knn_done[0][:, :kk], knn_done[1][:, :kk]
+    else:
+        sims, ids = index_mod.knn(docs, kk)
+    rows = np.repeat(np.arange(n, dtype=np.int64), ids.shape[1])
     cols = ids.ravel()
-    ok = (cols >= 0) & (sims.ravel() >= floor)
-    a = np.minimum(rows[ok], cols[ok])
-    b = np.maximum(rows[ok], cols[ok])
-    pairs = np.unique(np.stack([a, b], axis=1), axis=0)
-    return pairs[pairs[:, 0] != pairs[:, 1]]
+    ok = (cols >= 0) & (sims.ravel() >= floor) & (cols != rows)
+    rows, cols = rows[ok], cols[ok]
+    key = np.unique(np.minimum(rows, cols) * n + np.maximum(rows, cols))  # sorted by (a, b)
+    return np.stack([key // n, key % n], axis=1).astype(np.int64)

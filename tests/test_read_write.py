@@ -115,9 +115,7 @@ def test_json_array_and_json_lines(tmp_path: Path) -> None:
     check_total(r)
     assert [a.id for a in r.articles] == ["x"]
     assert [(j.line, j.id) for j in r.rejects] == [(3, "y"), (5, None)]
-    lines = jsonl(
-        tmp_path / "lines.json", '{"id": "x", "text": "one"}', '{"id": "y", "text": "two"}'
-    )
+    lines = jsonl(tmp_path / "lines.json", '{"id": "x", "text": "one"}', '{"id": "y", "text": "two"}')
     assert [a.id for a in read_articles(lines).articles] == ["x", "y"]
     broken = tmp_path / "broken.json"
     broken.write_text('[\n {"id": "x", "text": "one"},\n {"id": , "text": "t"}\n]\n')
@@ -210,9 +208,7 @@ def test_empty_outputs(tmp_path: Path) -> None:
 
 def test_stdin_binary(monkeypatch: pytest.MonkeyPatch) -> None:
     data = (
-        b'{"id": "s1", "text": "caf\xc3\xa9"}\n\n'
-        b'{"id": "s2", "text": "x\xff"}\n'
-        b'{"id": "s3", "text": "ok"}\n'
+        b'{"id": "s1", "text": "caf\xc3\xa9"}\n\n{"id": "s2", "text": "x\xff"}\n{"id": "s3", "text": "ok"}\n'
     )
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
     r = read_articles("-")
@@ -223,9 +219,7 @@ def test_stdin_binary(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_stdin_text_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        sys, "stdin", io.StringIO('{"id": 1, "text": "hé"}\n{"id": 1, "text": "x"}\n')
-    )
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"id": 1, "text": "hé"}\n{"id": 1, "text": "x"}\n'))
     r = read_articles("-")
     assert [(a.id, a.text) for a in r.articles] == [("1", "hé")]
     assert only_reject(r).line == 2
@@ -276,9 +270,7 @@ def test_directory_rejects(tmp_path: Path) -> None:
     check_total(r)
     assert [a.id for a in r.articles] == ["a"]
     got = {Path(j.source).name: (j.line, j.id, j.reason) for j in r.rejects}
-    assert (
-        got["a.txt"][:2] == (0, "a") and "duplicate id 'a' (first seen in a.html" in got["a.txt"][2]
-    )
+    assert got["a.txt"][:2] == (0, "a") and "duplicate id 'a' (first seen in a.html" in got["a.txt"][2]
     assert got["bad.txt"][1] == "bad" and got["bad.txt"][2].startswith("not valid UTF-8")
     assert "empty 'text'" in got["empty.txt"][2]
     assert "control characters" in got["junk.txt"][2]
@@ -441,9 +433,7 @@ def test_every_record_accounted_for(tmp_path: Path) -> None:
 
 def test_big_article_is_kept(tmp_path: Path) -> None:
     text = ("Một câu rất dài về chính trị. " * 200_000)[:5_000_000]
-    path = jsonl(
-        tmp_path / "big.jsonl", json.dumps({"id": "big", "text": text}, ensure_ascii=False)
-    )
+    path = jsonl(tmp_path / "big.jsonl", json.dumps({"id": "big", "text": text}, ensure_ascii=False))
     (a,) = read_articles(path).articles
     assert a.text == text and len(a.text) == 5_000_000
     csv_path = tmp_path / "big.csv"
@@ -544,9 +534,7 @@ def test_csv_duplicate_header(tmp_path: Path) -> None:
 def test_parquet_missing_column(tmp_path: Path) -> None:
     path = tmp_path / "p.parquet"
     pq.write_table(pa.table({"id": ["1"], "body": ["x"]}), path)
-    with pytest.raises(
-        InputError, match=r"no 'text' column \(columns: id, body\).*--text-field NAME"
-    ):
+    with pytest.raises(InputError, match=r"no 'text' column \(columns: id, body\).*--text-field NAME"):
         read_articles(path)
 
 
@@ -649,9 +637,7 @@ def test_reject_round_trip_from_reader(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["out.jsonl", "out.csv", "out.parquet", "out.json"])
-def test_atomic_write_keeps_old_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
-) -> None:
+def test_atomic_write_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     out = tmp_path / name
     out.write_bytes(b"old content")
     calls = {"n": 0}
@@ -777,16 +763,13 @@ def test_awkward_texts_round_trip(tmp_path: Path, ext: str) -> None:
 
 
 TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc"))
-    | st.sampled_from("\n\r\t\"',;\u2028"),
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\n\r\t\"',;\u2028"),
     min_size=1,
     max_size=60,
 ).filter(lambda s: bool(s.strip()))
 
 
-@settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     texts=st.lists(TEXT, min_size=1, max_size=5),
     ext=st.sampled_from([".jsonl", ".csv", ".parquet", ".json"]),

@@ -72,4 +72,4 @@ def test_entity_overlap_and_dates():
     assert entity_overlap(a, b) == 2 / 3
     assert date_relation(a, b) == 1
     assert date_relation(a, c) == -1
-    assert story_score(0.5, 0.5, 0.0, -1) < story_score(0.5, 0.5, 0.0, 0) < story_score(0.5, 0.5, 0.0, 1)
+    assert story_score(0.5, 0.5, 0.0, -1) < story_score(0.5, 0.5, 0.0, 0) <= story_score(0.5, 0.5, 0.0, 1)

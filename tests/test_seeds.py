@@ -60,9 +60,7 @@ def test_cli_cluster_and_explain(tmp_path, seed_expected):
     assert by_id["000_134a85180f117a65"]["cluster"] == "003_3bd0c4ca5729153d"
     assert sum(x["canonical"] for x in recs) == len(seed_expected["duplicate"])
     assert sum(x["story_canonical"] for x in recs) == len(seed_expected["story"])
-    r = runner.invoke(
-        app, ["cluster", "fixtures/seeds/", "-o", str(out), "--prefer-lang", "en", "--quiet"]
-    )
+    r = runner.invoke(app, ["cluster", "fixtures/seeds/", "-o", str(out), "--prefer-lang", "en", "--quiet"])
     assert r.exit_code == 0
     recs = {json.loads(x)["id"]: json.loads(x) for x in out.read_text("utf-8").splitlines()}
     assert recs["003_3bd0c4ca5729153d"]["cluster"] == "000_134a85180f117a65"
