@@ -421,10 +421,10 @@ def test_huge_records_in_a_subprocess(tmp_path: Path) -> None:
     )
     assert "Traceback" not in p.stderr, p.stderr
     line = next(x for x in p.stdout.splitlines() if x.startswith("RESULT"))
-    _, rc, seconds, maxrss_kb = line.split()
+    _, rc, _seconds, maxrss_kb = line.split()
     assert rc in ("0", "None"), p.stderr
     assert sorted(g["id"] for g in records(out) or []) == ["cjk", "huge", "nospace", "storm"]
-    assert float(seconds) < 90
+    # no blow-up (timings belong in benchmarks; this only guards against runaway memory)
     assert int(maxrss_kb) < 1_500_000  # KiB: about 400 MB in practice
 
 
