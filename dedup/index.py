@@ -76,7 +76,9 @@ def ivf_search(
     km.train(sample)
     del sample
     quant = faiss.IndexFlatIP(d)
-    quant.add(km.centroids)
+    centroids = km.centroids
+    assert centroids is not None  # set by train()
+    quant.add(centroids)
     cell = quant.search(xb, 1)[1][:, 0]
     base_order = np.argsort(cell, kind="stable")
     base_start = np.searchsorted(cell[base_order], np.arange(nlist + 1))
