@@ -53,6 +53,8 @@ from dedup.evaluate import (  # noqa: E402
 DATA = HERE / "data"
 CACHE = HERE / ".cache"
 RESULTS = HERE / "results"
+#: dedup.Config fields set for the dedup system (`--dedup-set KEY=VALUE`; default: the shipped defaults)
+DEDUP_SETTINGS: dict[str, Any] = {}
 
 Labels = dict[str, Hashable]  # article id -> cluster label
 LevelLabels = dict[str, Labels]  # level ("duplicate" / "story") -> labels
@@ -516,7 +518,7 @@ class DedupSystem(System):
             if not (hasattr(dedup, "cluster") and hasattr(dedup, "Config")):
                 self._why = "dedup.cluster / dedup.Config are not importable yet"
             else:
-                cfg = dedup.Config()
+                cfg = dedup.Config(**DEDUP_SETTINGS)
                 self.default_threshold = float(cfg.duplicate_threshold)
                 self.grid = tuple(round(0.2 + 0.05 * k, 2) for k in range(13))
                 to_dict = getattr(cfg, "to_dict", None)
@@ -530,11 +532,11 @@ class DedupSystem(System):
     def run(self, records: list[dict[str, Any]], threshold: float | None) -> LevelLabels:
         import dedup
 
-        base = dedup.Config()
+        base = dedup.Config(**DEDUP_SETTINGS)
         if threshold is None:
             cfg = base
         else:
-            cfg = dedup.Config(duplicate_threshold=threshold,
+            cfg = base.with_(duplicate_threshold=threshold,
                                story_threshold=min(threshold, base.story_threshold))
         result = dedup.cluster([dict(r) for r in records], config=cfg)
         self.last_result = result
@@ -827,12 +829,24 @@ def parse_args(argv: list[str] | None) -> Options:
                     help="local sentence-transformers model for the embedding baselines "
                          "(default: dedup's default model via dedup.model.ensure_default_model)")
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--dedup-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a dedup.Config field for the dedup system (JSON value or plain string), "
+                         "e.g. --dedup-set max_units=8; repeatable; default: the shipped defaults")
     ap.add_argument("--report", metavar="JSON",
                     help="(alone) print the results of a quality.json as a markdown table")
     a = ap.parse_args(argv)
 
     def split(s: str) -> list[str]:
         return [x.strip() for x in s.split(",") if x.strip()]
+
+    for item in a.dedup_set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            ap.error(f"--dedup-set wants KEY=VALUE, got {item!r}")
+        try:
+            DEDUP_SETTINGS[key.strip()] = json.loads(value)
+        except ValueError:
+            DEDUP_SETTINGS[key.strip()] = value
 
     opts = Options(sets=split(a.sets), variants=split(a.variants), systems=split(a.systems),
                    with_lang=a.with_lang, show_errors=a.show_errors,

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from .article import Article
-from .config import CanonicalPolicy, Config
+from .config import CanonicalPolicy, Config, Precision
 from .encoder import Encoder, HashEncoder, SentenceTransformerEncoder
 from .errors import ConfigError, DedupError, EncoderError, InputError, ModelError
 from .pipeline import cluster, cluster_embeddings
@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Article",
     "CanonicalPolicy",
+    "Precision",
     "Config",
     "ConfigError",
     "DedupError",

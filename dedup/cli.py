@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
-from .config import CanonicalPolicy, Config
+from .config import CanonicalPolicy, Config, Precision
 from .errors import DedupError, InputError
 
 app = typer.Typer(
@@ -221,6 +221,17 @@ PublishedField = Annotated[
     str | None, typer.Option("--published-field", help="Input field holding the date.")
 ]
 SourceField = Annotated[str | None, typer.Option("--source-field", help="Input field holding the source.")]
+PrecisionOpt = Annotated[
+    Precision,
+    typer.Option("--precision", help="How the default model runs on the CPU (other models: fp32)."),
+]
+MaxUnitsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-units", min=1, max=10_000, help="Units embedded per article: title + first sentences."
+    ),
+]
+_DEFAULTS = Config()
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")]
 
 
@@ -248,6 +259,8 @@ def cluster_cmd(
     ] = None,
     model: ModelOpt = "e5-small",
     device: Annotated[str | None, typer.Option("--device", help="cpu, cuda, ... (default cpu).")] = None,
+    precision: PrecisionOpt = _DEFAULTS.precision,
+    max_units: MaxUnitsOpt = _DEFAULTS.max_units,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=4096)] = 32,
     neighbours: Annotated[
         int, typer.Option("--neighbours", min=1, max=1000, help="Candidates per article.")
@@ -291,6 +304,8 @@ def cluster_cmd(
             batch_size=batch_size,
             neighbours=neighbours,
             device=device,
+            precision=precision,
+            max_units=max_units,
             progress=not quiet,
             cache=not no_cache,
             cache_dir=cache_dir,
@@ -371,6 +386,8 @@ def explain_cmd(
     b_id: Annotated[str, typer.Argument(help="Id of the second article.")],
     input_path: InputArg,
     model: ModelOpt = "e5-small",
+    precision: PrecisionOpt = _DEFAULTS.precision,
+    max_units: MaxUnitsOpt = _DEFAULTS.max_units,
     level_thresholds: Annotated[str | None, typer.Option("--level-thresholds")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     id_field: IdField = None,
@@ -386,7 +403,7 @@ def explain_cmd(
 
         check_model(model)
 
-        base = Config(model=model, progress=not quiet)
+        base = Config(model=model, precision=precision, max_units=max_units, progress=not quiet)
         config = base.with_(**_thresholds(level_thresholds, base)) if level_thresholds else base
         fields = {"id": id_field, "text": text_field, "title": title_field, "lang": lang_field}
         rr = _read(input_path, fields, OnError.reject)

@@ -69,21 +69,24 @@ def average_linkage(
     s = np.asarray(scores, dtype=np.float64).reshape(-1)
     ca, cb = root[a], root[b]
     cross = ca != cb
-    lo = np.minimum(ca[cross], cb[cross])
-    hi = np.maximum(ca[cross], cb[cross])
+    lo = np.minimum(ca, cb)[cross]
+    hi = np.maximum(ca, cb)[cross]
     s = s[cross]
+    del ca, cb, cross  # 20M candidate pairs: free each temporary as soon as it is used
     if lo.size == 0:
         return labels
     # sum, count and max of the known scores between starting clusters (one row per cluster pair)
     key = lo * n + hi
+    del lo, hi
     order = np.argsort(key, kind="stable")
     key, s = key[order], s[order]
+    del order
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     e_lo, e_hi = key[first] // n, key[first] % n
     e_sum = np.add.reduceat(s, first)
     e_cnt = np.diff(np.r_[first, key.size])
     e_strong = np.maximum.reduceat(s, first) >= threshold
-    del key, s, order, lo, hi, ca, cb
+    del key, s
     if not e_strong.any():
         return labels
     # connected components of the strong cluster pairs: clustered independently
@@ -132,10 +135,12 @@ def average_linkage(
     bounds = np.flatnonzero(np.r_[True, e_comp[grp][1:] != e_comp[grp][:-1], True])
     comp_rows_order = np.argsort(comp[root], kind="stable")
     comp_sorted = comp[root][comp_rows_order]
-    for g0, g1 in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+    starts = np.searchsorted(comp_sorted, e_comp[grp[bounds[:-1]]])
+    ends = np.searchsorted(comp_sorted, e_comp[grp[bounds[:-1]]] + 1)
+    for g0, g1, r0, r1 in zip(
+        bounds[:-1].tolist(), bounds[1:].tolist(), starts.tolist(), ends.tolist(), strict=True
+    ):
         sel = grp[g0:g1]
-        c = int(e_comp[sel[0]])
-        r0, r1 = np.searchsorted(comp_sorted, [c, c + 1])
         rows = comp_rows_order[r0:r1]
         members: dict[int, list[int]] = {}
         for r, rt in zip(rows.tolist(), root[rows].tolist(), strict=True):

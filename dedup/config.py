@@ -18,6 +18,13 @@ class CanonicalPolicy(str, enum.Enum):
     MEDOID = "medoid"  # the member closest to all others
 
 
+class Precision(str, enum.Enum):
+    """How the default model runs on the CPU."""
+
+    INT8 = "int8"  # int8 ONNX Runtime graph (VNNI): about 2-3x faster, same clusters on the benchmarks
+    FP32 = "fp32"  # the fp32 torch model through sentence-transformers
+
+
 DEFAULT_MODEL = "e5-small"
 
 
@@ -34,6 +41,8 @@ class Config:
     source_priority: tuple[str, ...] = ()
     batch_size: int = 32
     device: str | None = None
+    precision: Precision = Precision.INT8  # of the default model on the CPU (other models: fp32)
+    max_units: int = 64  # units embedded per article: its title and first sentences
     progress: bool = False
     cache_priors: bool = True
     cache: bool = True  # persistent embedding cache
@@ -52,6 +61,13 @@ class Config:
             )
         if not (1 <= self.neighbours <= 1000):
             raise ConfigError(f"neighbours must be within [1, 1000], got {self.neighbours}")
+        if not (1 <= self.max_units <= 10_000):
+            raise ConfigError(f"max_units must be within [1, 10000], got {self.max_units}")
+        try:
+            object.__setattr__(self, "precision", Precision(self.precision))
+        except ValueError as exc:
+            choices = ", ".join(p.value for p in Precision)
+            raise ConfigError(f"unknown precision {self.precision!r}; choose {choices}") from exc
         if not (1 <= self.batch_size <= 4096):
             raise ConfigError(f"batch_size must be within [1, 4096], got {self.batch_size}")
         try:
@@ -76,6 +92,7 @@ class Config:
         """A JSON-ready echo of the settings."""
         d = asdict(self)
         d["canonical_policy"] = self.canonical_policy.value
+        d["precision"] = self.precision.value
         d["prefer_lang"] = list(self.prefer_lang)
         d["source_priority"] = list(self.source_priority)
         d.pop("extra", None)

