@@ -27,6 +27,10 @@ MARGIN_K = 4  # neighbours in the margin denominator
 ALIGN_MARGIN = 1.0  # a sentence is covered when its best ratio margin reaches this
 MARGIN_TOLERANCE = 1e-4  # identical copies sit exactly at margin 1 (their neighbours are copies)
 ALIGN_MIN_COS = 0.2  # and its (centred) cosine reaches this: tiny corpora have tiny denominators
+#: A sentence pair this close (centred cosine) is covered whatever its margin: in a group of many
+#: near-copies (syndicated wire copy) each sentence's nearest neighbours are the other copies, so
+#: the margin of two copies sits near 1 and would drop half of them.
+NEAR_COPY_COS = 0.85
 # (aligned sentence pairs of true duplicates: centred cosine >= 0.39 at the 1st percentile on
 # NTREX en/vi/sv, 0.22-0.29 on the five seed pages)
 KNN_FLOOR = 0.1  # lower bound of a margin denominator (centred sims can be ~0)
@@ -265,7 +269,7 @@ def align(space: Space, a: int, b: int) -> Alignment:
         (i, int(arg_a[i]), float(marg[i, arg_a[i]]))
         for i in range(len(arg_a))
         if arg_b[arg_a[i]] == i
-        and marg[i, arg_a[i]] >= ALIGN_MARGIN - MARGIN_TOLERANCE
+        and (marg[i, arg_a[i]] >= ALIGN_MARGIN - MARGIN_TOLERANCE or sim[i, arg_a[i]] >= NEAR_COPY_COS)
         and sim[i, arg_a[i]] >= ALIGN_MIN_COS
     ]
     chain = _longest_chain(mutual)
@@ -371,7 +375,7 @@ def _single_unit_scores(space: Space, a: np.ndarray, b: np.ndarray) -> tuple[np.
         else:
             sim = np.einsum("ij,ij->i", space.units[ua], space.units[ub])
         denom = (space.unit_knn[lb[sl], ua] + space.unit_knn[la[sl], ub]) / 2.0
-        ok = (sim / denom >= ALIGN_MARGIN - MARGIN_TOLERANCE) & (sim >= ALIGN_MIN_COS)
+        ok = ((sim / denom >= ALIGN_MARGIN - MARGIN_TOLERANCE) | (sim >= NEAR_COPY_COS)) & (sim >= ALIGN_MIN_COS)
         cov[sl] = np.where(ok, 1.0, 0.0)
     return cos, cov
 

@@ -73,3 +73,24 @@ def test_entity_overlap_and_dates():
     assert date_relation(a, b) == 1
     assert date_relation(a, c) == -1
     assert story_score(0.5, 0.5, 0.0, -1) < story_score(0.5, 0.5, 0.0, 0) <= story_score(0.5, 0.5, 0.0, 1)
+
+
+def test_many_near_copies_all_join_one_duplicate_cluster():
+    """Ten lightly edited copies of one report: every copy's nearest neighbours are other copies,
+    so their ratio margins sit near 1; the near-copy cosine still covers them (before it, about
+    half the copy pairs were dropped)."""
+    import dedup
+
+    rng = np.random.default_rng(5)
+    d, n_other, n_copies = 64, 300, 10
+    x = rng.standard_normal((n_other + n_copies, d)).astype(np.float32)
+    centre = x[0].copy()
+    x[n_other:] = centre + 0.12 * rng.standard_normal((n_copies, d)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    copies = x[n_other:] @ x[n_other:].T
+    assert copies[np.triu_indices(n_copies, 1)].min() > 0.9  # near-copies, not identical
+    ids = [f"{k:03d}" for k in range(n_other + n_copies)]
+    res = dedup.cluster_embeddings(x, ids=ids)
+    got = {res.canonical[i] for i in ids[n_other:]}
+    assert len(got) == 1
+    assert res.canonical[ids[0]] in got  # the report they copy is one of them
