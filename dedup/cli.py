@@ -326,7 +326,9 @@ def cluster_cmd(
             if input_path != "-" and Path(input_path).is_dir():
                 _fail(f"{input_path} holds no .txt, .html or .htm files (the input is empty)")
             _fail(f"{'stdin' if input_path == '-' else input_path} holds no records (the input is empty)")
-        encoder = get_encoder(model, device=device, batch_size=batch_size, progress=not quiet)
+        encoder = get_encoder(
+            model, device=device, batch_size=batch_size, progress=not quiet, precision=config.precision
+        )
         articles, unreadable = _screen_scripts(encoder, rr, on_error) if rr.articles else ([], [])
         rejected = _sorted_rejects([*rr.rejects, *unreadable])
         if not articles:

@@ -853,3 +853,24 @@ def test_unknown_letters_of_the_real_model() -> None:
     assert reasons[1] is None and reasons[2] is None and reasons[4] is None
     assert 0 < shares[5][0] < 0.2 and reasons[5] is None
     assert enc.encode(["a lone \ud800 surrogate"]).shape == (1, 384)  # the tokenizer would refuse it
+
+
+@pytest.mark.parametrize("flags, want", [((), "int8"), (("--precision", "fp32"), "fp32")])
+def test_cli_builds_its_encoder_at_the_configured_precision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], want: str
+) -> None:
+    """The CLI's encoder (screening and embedding) runs at --precision (int8 by default): a run
+    once built it without the option and embedded with the fp32 model."""
+    seen: list[str] = []
+    real = dedup.encoder.get_encoder
+
+    def spy(model: Any, **kw: Any) -> Any:
+        seen.append(str(getattr(kw.get("precision"), "value", kw.get("precision"))))
+        return real("hash", **{k: v for k, v in kw.items() if k != "precision"})
+
+    monkeypatch.setattr(dedup.encoder, "get_encoder", spy)
+    out = tmp_path / "out.jsonl"
+    r = cli("cluster", "fixtures/seeds", "-o", out, "--cache-dir", tmp_path / "c", "-q", *flags)
+    assert r.exit_code == 0, r.output
+    assert seen and set(seen) == {want}
+    assert len(records(out) or []) == 5
