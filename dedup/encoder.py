@@ -292,7 +292,8 @@ def unknown_script(
     fn = getattr(encoder, "unknown_letters", None)
     if fn is None:
         return [None] * len(texts)
-    name = getattr(encoder, "name", type(encoder).__name__)
+    # the model as the user named it (the int8 encoder's name also carries its precision)
+    name = getattr(encoder, "model_name", None) or getattr(encoder, "name", type(encoder).__name__)
     out: list[str | None] = []
     for share, ch in fn(texts):
         if ch and share >= threshold:
@@ -535,6 +536,7 @@ class Int8OnnxEncoder(SentenceTransformerEncoder):
     ) -> None:
         super().__init__(model, device="cpu", batch_size=batch_size, progress=progress)
         self.name = f"{model}:int8"
+        self.model_name = model
         self._threads = threads
 
     def _dir(self) -> Path:
