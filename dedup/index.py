@@ -19,6 +19,11 @@ import numpy as np
 #: with near-neighbour recall 1.000, 0.995, 0.989, 0.976. Exact search is kept while it costs
 #: seconds, so typical corpora get exact neighbours.
 EXACT_MAX = 50_000
+#: ... and above this many query x base pairs, whatever the base size: many queries against a
+#: mid-sized base (every sentence of a 10k-article corpus against one language's sentences, for
+#: the margin denominators) cost ~6 s per search exactly (1.6e9 pairs), 15 of them on 15 languages.
+EXACT_PAIRS = 1_000_000_000
+EXACT_ALWAYS = 2_000  # bases this small are always searched exactly
 IVF_PROBES = 8  # cells searched per query
 IVF_CELL_SIZE = 1000  # target vectors per cell (nlist = n / IVF_CELL_SIZE, at least sqrt(n))
 IVF_TRAIN_PER_CELL = 64  # k-means training sample per cell
@@ -31,7 +36,7 @@ def _f32(x: np.ndarray) -> np.ndarray:
 
 
 def _use_exact(nq: int, nb: int, exact_max: int) -> bool:
-    return nb <= exact_max or nq * nb <= exact_max * exact_max
+    return nb <= EXACT_ALWAYS or nq * nb <= min(exact_max * exact_max, EXACT_PAIRS)
 
 
 def _n_cells(nb: int) -> int:

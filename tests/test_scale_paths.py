@@ -266,3 +266,13 @@ def test_int8_model_keeps_the_fp32_embeddings():
     assert (vq * vf).sum(axis=1).min() >= 0.98
     assert q.unknown_letters(["plain text", "ᱚᱞ ᱪᱤᱠᱤ ᱚᱞ"])[0] == (0.0, "")
     assert q.unknown_letters(["ᱚᱞ ᱪᱤᱠᱤ ᱚᱞ"])[0][0] > 0.5
+
+
+def test_exact_search_only_while_it_costs_seconds():
+    use = index_mod._use_exact
+    assert use(16_000, 1_100, index_mod.EXACT_MAX)  # the quality sets: exact
+    assert use(30_000, 30_000, index_mod.EXACT_MAX)
+    assert not use(157_000, 10_500, index_mod.EXACT_MAX)  # 10k articles' sentences vs one language
+    assert not use(100_000, 100_000, index_mod.EXACT_MAX)
+    assert use(1_000_000, index_mod.EXACT_ALWAYS, index_mod.EXACT_MAX)  # a tiny base
+    assert not use(3_000, 3_000, 500)  # an explicit limit still forces the inverted file
