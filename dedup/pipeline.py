@@ -106,7 +106,7 @@ def cluster(
     timer = _Timer()
     with timer.stage("read"):
         arts = _as_articles(articles)
-    built = encoder if encoder is not None else None
+    built = encoder
     key = None
     if _result_cache and config.cache:
         with timer.stage("result_cache"):
