@@ -41,6 +41,7 @@ for _p in (str(ROOT), str(HERE)):
         sys.path.insert(0, _p)
 
 import numpy as np  # noqa: E402
+from machine_info import cores, cpu_ram  # noqa: E402
 from pages import is_wide_script, make_pages  # noqa: E402
 
 from dedup.evaluate import (  # noqa: E402
@@ -695,25 +696,9 @@ def git_commit() -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    cpu = platform.processor() or ""
-    ram_gib = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram_gib = round(int(line.split()[1]) / 1024**2, 1)
-                break
-    except OSError:
-        pass
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 0
+    cpu, _, ram_gib = cpu_ram()
     return {"platform": platform.platform(), "python": platform.python_version(), "cpu": cpu,
-            "cores": cores, "ram_gib": ram_gib}
+            "cores": cores(), "ram_gib": ram_gib}
 
 
 def versions() -> dict[str, str]:

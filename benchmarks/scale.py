@@ -34,6 +34,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine_info import cores, cpu_ram  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
 DIM = 384
 
@@ -204,18 +207,7 @@ def run_one(args: argparse.Namespace, n: int) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    cpu, ram = platform.processor(), None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = round(int(line.split()[1]) / 1024**2, 1)
-                break
-    except OSError:
-        pass
+    cpu, _, ram = cpu_ram()
     try:
         load = os.getloadavg()[0]
     except OSError:
@@ -224,7 +216,7 @@ def machine() -> dict[str, Any]:
 
     return {
         "cpu": cpu,
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cores": cores(),
         "ram_gib": ram,
         "python": platform.python_version(),
         "numpy": version("numpy"),

@@ -45,6 +45,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine_info import cores, cpu_ram  # noqa: E402
+
 DATA = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results" / "speed.json"
 SETS = {
@@ -197,20 +200,7 @@ def perturbed_copies(records: list[dict[str, Any]], copies: int, seed: int) -> l
 def machine() -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
-    cpu, ram = platform.processor(), None
-    flags: list[str] = []
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = [f for f in line.split(":", 1)[1].split() if f in ("avx2", "avx512f", "avx512_vnni")]
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = round(int(line.split()[1]) / 1024**2, 1)
-                break
-    except OSError:
-        pass
+    cpu, flags, ram = cpu_ram()
     vers = {}
     for pkg in ("numpy", "faiss-cpu", "torch", "onnxruntime", "sentence-transformers", "semhash", "dedup"):
         try:
@@ -220,7 +210,7 @@ def machine() -> dict[str, Any]:
     return {
         "cpu": cpu,
         "cpu_flags": flags,
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cores": cores(),
         "ram_gib": ram,
         "python": platform.python_version(),
         "platform": platform.platform(),
