@@ -1,12 +1,12 @@
-"""Language offsets of an encoder, measured on neutral text, used as priors for language centring.
+"""Language means of an encoder, measured on neutral text, used as priors for language centring.
 
 Multilingual embeddings carry a per-language component. On a large corpus each language's mean
 estimates it; on five articles that mean is mostly the articles' own topic. So each language's
 offset is also measured once per model on topic-free text: pseudo-sentences drawn from the
-language's function words (the stoplists that jusText ships for about 100 languages). The
-offset is the mean of those vectors minus the mean over a fixed set of reference languages.
-Offsets are cached as JSON per model in the dedup home directory; languages without a stoplist
-get none (their centring falls back to the corpus mean).
+language's function words (the stoplists that jusText ships for about 100 languages); the
+language's prior mean is halfway between the corpus mean and that neutral mean (see
+`dedup.score.NEUTRAL_WEIGHT`). Means are cached as JSON per model in the dedup home directory;
+languages without a stoplist get none (their centring falls back to the corpus mean).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from .encoder import Encoder, check_vectors
 
 N_SENTENCES = 48
 WORDS_PER_SENTENCE = 12
-REFERENCE = ("en", "es", "fr", "de", "ru", "vi")
 FORMAT = 1
 
 # ISO 639-1 -> jusText stoplist name
@@ -71,7 +70,7 @@ def _cache_path(model: str) -> Path:
 
 
 class LanguagePriors:
-    """Lazily measured, cached language offsets for one encoder."""
+    """Lazily measured, cached neutral-text language means for one encoder."""
 
     def __init__(self, encoder: Encoder, *, cache: bool = True) -> None:
         self.encoder = encoder
@@ -124,15 +123,11 @@ class LanguagePriors:
         except OSError:
             pass  # a cache we cannot write is only slower next time
 
-    def offsets(self, langs: Iterable[str]) -> dict[str, np.ndarray]:
-        """Offsets (language mean minus reference mean) for those of `langs` that have a stoplist."""
+    def means(self, langs: Iterable[str]) -> dict[str, np.ndarray]:
+        """Mean unit vector on neutral text of those of `langs` that have a stoplist."""
         langs = list(langs)
         dim = getattr(self.encoder, "dim", None)
         if self._means and isinstance(dim, int) and next(iter(self._means.values())).shape[0] != dim:
             self._means = {}  # cached for another model of the same name
-        self._measure([*langs, *REFERENCE])
-        ref = [self._means[r] for r in REFERENCE if r in self._means]
-        if not ref:
-            return {}
-        centre = np.mean(ref, axis=0)
-        return {lang: self._means[lang] - centre for lang in set(langs) if lang in self._means}
+        self._measure(langs)
+        return {lang: self._means[lang] for lang in set(langs) if lang in self._means}

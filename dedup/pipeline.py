@@ -169,7 +169,7 @@ def cluster(
             bar.close()
     with timer.stage("priors"):
         priors = LanguagePriors(enc, cache=config.cache_priors)
-        priors.offsets(langs)
+        neutral = priors.means(langs)
     lengths = [len(c.text) for c in cleaned]
     evidence = [
         features.extract(
@@ -181,7 +181,7 @@ def cluster(
     res = _finish(
         ids=[a.id for a in rows],
         langs=langs,
-        space_fn=lambda: score_mod.prepare(units, langs, n, offsets=priors.offsets(langs)),
+        space_fn=lambda: score_mod.prepare(units, langs, n, neutral=neutral),
         unit_texts=units.texts,
         evidence=evidence,
         cands=[
@@ -332,12 +332,13 @@ def cluster_embeddings(
     lengths: Sequence[int] | None = None,
     texts: Sequence[str] | None = None,
     config: Config | None = None,
-    offsets: Mapping[str, np.ndarray] | None = None,
+    neutral: Mapping[str, np.ndarray] | None = None,
 ) -> Result:
     """Cluster precomputed document vectors (one row per article), skipping the model.
 
     Without `texts`, only the (language-centred) vectors are evidence; give `texts` to add shared
-    names and numbers. `offsets` are language priors (see `dedup.langprior`). `lengths` feeds
+    names and numbers. `neutral` maps a language to the model's mean vector on neutral text, a prior
+    for centring small corpora (`dedup.langprior.LanguagePriors(encoder).means(langs)`). `lengths` feeds
     the canonical policy (default: text lengths, else 0).
     """
     config = config or Config()
@@ -372,7 +373,7 @@ def cluster_embeddings(
         ids=[ids_l[k] for k in order],
         langs=langs_o,
         space_fn=lambda: score_mod.space_from_documents(
-            vec_o, langs_o, offsets, neighbours=config.neighbours, inplace=True
+            vec_o, langs_o, neutral, neighbours=config.neighbours, inplace=True
         ),
         unit_texts=tuple(texts_o) if texts_o is not None else None,
         evidence=evidence,

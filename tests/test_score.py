@@ -29,12 +29,32 @@ def test_centring_removes_language_offset_and_copies():
     assert (sims.argmax(axis=1) == np.arange(6)).all()
 
 
-def test_offsets_prior_used_when_corpus_is_tiny():
+def test_neutral_prior_used_when_corpus_is_tiny():
+    # one unit per language, prior weight 1000: each language mean is its prior,
+    # halfway between the corpus mean g = (1, 0, 0) and the language's neutral mean
     langs = ["en", "vi"]
     x = np.array([[1.0, 0.0, 1.0], [1.0, 0.0, -1.0]], dtype=np.float32)
-    offsets = {"en": np.array([0, 0, 1.0]), "vi": np.array([0, 0, -1.0])}
-    c = centre_by_language(x, langs, shrink=1000.0, offsets=offsets)
-    assert abs(float(c[0] @ c[1])) < 0.05 or float(c[0] @ c[1]) > 0.9
+    neutral = {"en": np.array([0, 0, 1.0]), "vi": np.array([0, 0, -1.0])}
+    c = centre_by_language(x, langs, shrink=1000.0, neutral=neutral)
+    # en: x - (0.5, 0, 0.5) = (0.5, 0, 0.5); vi: (0.5, 0, -0.5)
+    h = 2**-0.5
+    assert np.allclose(c, [[h, 0, h], [h, 0, -h]], atol=2e-3)
+    # without neutral means the prior is the corpus mean: only the language parts remain
+    c0 = centre_by_language(x, langs, shrink=1000.0)
+    assert np.allclose(c0, [[0, 0, 1], [0, 0, -1]], atol=2e-3)
+
+
+def test_neutral_prior_keeps_a_small_corpus_topic():
+    # two articles on one topic in two languages, one on another topic: centring on the corpus
+    # mean alone takes the shared topic away; the neutral prior keeps the translation pair closest
+    rng = np.random.default_rng(0)
+    topic, other = rng.normal(size=16), rng.normal(size=16)
+    lang = {"en": rng.normal(size=16), "vi": rng.normal(size=16)}
+    x = np.stack([topic + lang["en"], topic + lang["vi"], other + lang["en"]]).astype(np.float32)
+    langs = ["en", "vi", "en"]
+    c = centre_by_language(x, langs, neutral=lang)
+    sims = c @ c.T
+    assert sims[0, 1] > sims[1, 2] and sims[0, 1] > 0.3
 
 
 def test_longest_chain_keeps_order():
