@@ -21,7 +21,7 @@ once more for its end-to-end wall time and peak RSS (its sentences are mostly in
 as they would be for a grown corpus).
 
 Settings: `int8` is the shipped default: the default model as an int8 ONNX Runtime graph
-(Config.precision="int8"), each article's title and first 7 sentences embedded (Config.max_units=8);
+(Config.precision="int8"), each article's title and first 11 sentences embedded (Config.max_units=12);
 `full` embeds up to FULL_UNITS units per article (the default before the lead-only change); `fp32`
 is the fp32 torch model at the default units. A setting
 is given as the CLI's options (`--precision`, `--max-units`); the process that runs the CLI wraps

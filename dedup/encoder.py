@@ -519,9 +519,10 @@ class Int8OnnxEncoder(SentenceTransformerEncoder):
 
     Built once beside the fp32 model (`dedup.model.ensure_int8_model`): MatMul and attention
     weights quantised to int8 per channel, activations quantised on the fly (VNNI on AVX-512
-    CPUs). About twice as fast as the fp32 model on two cores; embeddings keep a mean cosine of
-    0.996 with fp32 ones (see benchmarks/README.md). Named `<model>:int8`, so its vectors are
-    cached apart from fp32 ones.
+    CPUs), each token's activations with their own scale, so a text's vector does not depend on
+    the texts batched with it. About three times as fast as the fp32 model on two cores;
+    embeddings keep a mean cosine of 0.999 with fp32 ones (see benchmarks/README.md). Named
+    `<model>:int8`; its vectors are cached apart from fp32 ones and from other graph formats.
     """
 
     precision = "int8"
@@ -537,6 +538,10 @@ class Int8OnnxEncoder(SentenceTransformerEncoder):
         super().__init__(model, device="cpu", batch_size=batch_size, progress=progress)
         self.name = f"{model}:int8"
         self.model_name = model
+        from .model import INT8_FORMAT
+
+        # vectors of another build of the graph (format) are cached apart
+        self.cache_key = f"{self.name}/graph{INT8_FORMAT}"
         self._threads = threads
 
     def _dir(self) -> Path:

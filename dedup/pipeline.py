@@ -70,7 +70,8 @@ def _cache_for(enc: Encoder, config: Config) -> EmbeddingCache | None:
     from .model import dedup_home
 
     directory = config.cache_dir or str(dedup_home() / "cache")
-    return EmbeddingCache(directory, getattr(enc, "name", type(enc).__name__))
+    key = getattr(enc, "cache_key", None) or getattr(enc, "name", type(enc).__name__)
+    return EmbeddingCache(directory, str(key))
 
 
 def _header(raw: str, c: clean_mod.Cleaned, span: int = 300) -> str:

@@ -268,6 +268,27 @@ def test_int8_model_keeps_the_fp32_embeddings():
     assert q.unknown_letters(["ᱚᱞ ᱪᱤᱠᱤ ᱚᱞ"])[0][0] > 0.5
 
 
+@pytest.mark.slow
+def test_int8_vector_of_a_text_does_not_depend_on_its_batch():
+    """Activations are quantised per token, so a text embeds the same alone, beside others and in
+    any order (with one scale per batch tensor, cosine between the two fell to 0.992)."""
+    from dedup.encoder import get_encoder
+
+    texts = [
+        "Ngân hàng Nhà nước giữ nguyên lãi suất điều hành trong quý III.",
+        "Short.",
+        " ".join(["The storm cut power to 40,000 homes along the coast of western Norway."] * 12),
+        "Regeringen presenterade budgeten för 2024 på tisdagen och fick kritik från oppositionen.",
+        "東京で開かれた会議には30カ国の代表が参加した。",
+    ]
+    q = get_encoder("e5-small", precision="int8")
+    together = q.encode(texts)
+    alone = np.vstack([q.encode([t]) for t in texts])
+    reversed_ = q.encode(texts[::-1])[::-1]
+    assert (together * alone).sum(axis=1).min() >= 0.99999
+    assert (together * reversed_).sum(axis=1).min() >= 0.99999
+
+
 def test_exact_search_only_while_it_costs_seconds():
     use = index_mod._use_exact
     assert use(16_000, 1_100, index_mod.EXACT_MAX)  # the quality sets: exact
