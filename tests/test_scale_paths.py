@@ -263,7 +263,7 @@ def test_int8_model_keeps_the_fp32_embeddings():
     f = get_encoder("e5-small", precision="fp32")
     vq, vf = q.encode(texts), f.encode(texts)
     assert np.allclose(np.linalg.norm(vq, axis=1), 1.0, atol=1e-4)
-    assert (vq * vf).sum(axis=1).min() >= 0.98
+    assert (vq * vf).sum(axis=1).min() >= 0.995  # per-token activations: 0.998 at worst on NTREX units
     assert q.unknown_letters(["plain text", "ᱚᱞ ᱪᱤᱠᱤ ᱚᱞ"])[0] == (0.0, "")
     assert q.unknown_letters(["ᱚᱞ ᱪᱤᱠᱤ ᱚᱞ"])[0][0] > 0.5
 
