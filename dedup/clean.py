@@ -493,6 +493,8 @@ def _pick_title(blocks: Sequence[_Block], start: int, lang: str) -> int | None:
         b = blocks[i]
         if b.kind == "L":
             break
+        if b.kind != "L" and sum(b.text.count(c) for c in ">»›") >= 2:
+            break  # a breadcrumb (Home > World > Asia): above it is the site's header
         if b.kind != "H" or b.dup or not (2 <= b.words <= _MAX_HEADLINE_WORDS):
             continue
         if _FULL_DATE.search(b.text):  # a byline or dateline, not a title
@@ -807,3 +809,14 @@ def split_sentences(text: str) -> list[str]:
         else:
             result.append(carry)
     return result
+
+
+def site_titles(cleaned: Sequence[Cleaned], min_pages: int = 3) -> frozenset[str]:
+    """Titles picked from `min_pages` or more pages whose main texts all differ: the header of one
+    site (its name, a tagline), not an article's headline. Syndicated copies of one report share
+    their headline and their text, so they keep it."""
+    leads: dict[str, set[str]] = {}
+    for c in cleaned:
+        if c.title:
+            leads.setdefault(c.title, set()).add(c.paragraphs[0] if c.paragraphs else "")
+    return frozenset(t for t, ls in leads.items() if len(ls) >= min_pages)

@@ -240,3 +240,31 @@ def _agglomerate(
         for cz in sorted(adj[cx]):
             push(cx, cz)
     return list(members.values())
+
+
+def story_linkage(
+    dup: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    threshold: float,
+    cluster_scores: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    of_row: np.ndarray,
+    roots: np.ndarray,
+) -> np.ndarray:
+    """Story level: average linkage over whole duplicate clusters.
+
+    `of_row` maps a row to its duplicate cluster's index and `roots[c]` is cluster c's smallest
+    row; `cluster_scores(ca, cb)` scores cluster pairs. Candidate article pairs (a, b) say which
+    clusters to compare first; pairs of clusters never compared are scored on demand during
+    merges. Returns a label per row: the smallest row of its story.
+    """
+    ca, cb = of_row[np.asarray(a, dtype=np.int64)], of_row[np.asarray(b, dtype=np.int64)]
+    keep = ca != cb
+    k = roots.shape[0]
+    key = np.unique(np.minimum(ca, cb)[keep] * k + np.maximum(ca, cb)[keep])
+    lo, hi = key // k, key % k
+    s = cluster_scores(lo, hi)
+    lab = average_linkage(
+        k, lo, hi, s, threshold, score_fn=lambda p: cluster_scores(p[:, 0], p[:, 1])
+    )
+    return np.asarray(roots, dtype=np.int64)[lab][of_row]

@@ -34,7 +34,7 @@ class Config:
 
     model: str = DEFAULT_MODEL
     duplicate_threshold: float = 0.45
-    story_threshold: float = 0.35
+    story_threshold: float = 0.45
     neighbours: int = 20
     canonical_policy: CanonicalPolicy = CanonicalPolicy.LONGEST
     prefer_lang: tuple[str, ...] = ()

@@ -61,6 +61,27 @@ def make_units(
     return texts, owner, is_title
 
 
+#: Sentences of the lead that follow the title in an article's passage (its story vector)
+PASSAGE_SENTENCES = 8
+
+
+def make_passages(
+    titles: Sequence[str | None], sentences: Sequence[Sequence[str]], n_sentences: int = PASSAGE_SENTENCES
+) -> list[str]:
+    """One passage per article: its title and first sentences as one text.
+
+    Embedded whole, the passage is read in context by the model: it carries the occasion of the
+    report (who, where, what happened) far better than the mean of its sentences' vectors, which
+    drifts towards the register and topic the sentences share.
+    """
+    out: list[str] = []
+    for title, sents in zip(titles, sentences, strict=True):
+        parts = [title.strip()] if title and title.strip() else []
+        parts += [s.strip()[:MAX_UNIT_CHARS] for s in sents if s.strip()][:n_sentences]
+        out.append("\n".join(parts))
+    return out
+
+
 def embed_units(
     encoder: Encoder,
     texts: Sequence[str],

@@ -137,7 +137,10 @@ def cluster(
             for a, c in zip(rows, cleaned, strict=True)
         ]
     with timer.stage("split"):
-        titles = [a.title or c.title for a, c in zip(rows, cleaned, strict=True)]
+        site = clean_mod.site_titles([c for a, c in zip(rows, cleaned, strict=True) if not a.title])
+        titles = [
+            a.title or (c.title if c.title not in site else None) for a, c in zip(rows, cleaned, strict=True)
+        ]
         sentences = [
             [s for p in c.paragraphs for s in clean_mod.split_sentences(p)] if c.paragraphs else []
             for c in cleaned
@@ -147,6 +150,7 @@ def cluster(
             for ss, c, a in zip(sentences, cleaned, rows, strict=True)
         ]
         texts, owner, is_title = embed_mod.make_units(titles, sentences, max_units=config.max_units)
+        passages = embed_mod.make_passages(titles, sentences)
     enc = validated(  # every encode() checked: shape, declared dimension, finite values
         built
         if built is not None
@@ -159,11 +163,19 @@ def cluster(
         )
     )
     with timer.stage("embed"):
-        bar = _progress(config.progress, len(set(texts)), "embedding")
+        bar = _progress(config.progress, len(set(texts) | set(passages)), "embedding")
         cache = _cache_for(enc, config)
-        units = embed_mod.embed_units(
-            enc, texts, owner, is_title, on_batch=(bar.update if bar is not None else None), cache=cache
+        both = embed_mod.embed_units(
+            enc,
+            texts + passages,
+            owner + list(range(n)),
+            is_title + [False] * n,
+            on_batch=(bar.update if bar is not None else None),
+            cache=cache,
         )
+        m = len(texts)
+        units = embed_mod.Units(both.vectors[:m], both.owner[:m], both.is_title[:m], both.texts[:m])
+        passage_vectors = both.vectors[m:]
         if cache is not None:
             cache.close()
         if bar is not None:
@@ -182,7 +194,7 @@ def cluster(
     res = _finish(
         ids=[a.id for a in rows],
         langs=langs,
-        space_fn=lambda: score_mod.prepare(units, langs, n, neutral=neutral),
+        space_fn=lambda: score_mod.prepare(units, langs, n, neutral=neutral, passages=passage_vectors),
         unit_texts=units.texts,
         evidence=evidence,
         cands=[
@@ -257,7 +269,7 @@ def _result_path(key: str, config: Config) -> Path:
     return directory / "results" / f"{key[:40]}.npz"
 
 
-_PAIR_FIELDS = ("a", "b", "cosine", "coverage", "entities", "dates", "duplicate", "story")
+_PAIR_FIELDS = ("a", "b", "cosine", "passage", "coverage", "entities", "dates", "duplicate", "story")
 _RESULT_FIELDS = (
     "ids",
     "langs",
@@ -451,14 +463,9 @@ def _finish(
                 cfg.duplicate_threshold,
                 score_fn=on_demand("duplicate"),
             )
-            sto = cluster_mod.average_linkage(
-                n,
-                scored.a,
-                scored.b,
-                scored.story,
-                cfg.story_threshold,
-                init=dup,
-                score_fn=on_demand("story"),
+            groups = score_mod.ClusterEvidence(dup, space.story_docs, space.doc_lang, evidence)
+            sto = cluster_mod.story_linkage(
+                dup, scored.a, scored.b, cfg.story_threshold, groups.scores, groups.of_row, groups.roots
             )
         with tm.stage("canonical"):
             centrality = np.bincount(  # the story scores of each row's pairs, summed in pair order

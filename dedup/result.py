@@ -22,6 +22,7 @@ class Explanation:
     cosine: float
     coverage: float
     entities: float
+    passage: float
     duplicate_score: float
     story_score: float
     same_duplicate: bool
@@ -39,6 +40,7 @@ class Explanation:
             "b": self.b,
             "scores": {
                 "cosine": round(self.cosine, 4),
+                "passage": round(self.passage, 4),
                 "coverage": round(self.coverage, 4),
                 "entities": round(self.entities, 4),
                 "duplicate": round(self.duplicate_score, 4),
@@ -59,8 +61,9 @@ class Explanation:
             f" (threshold {self.thresholds['duplicate']:.2f})",
             f"  story:     {'YES' if self.same_story else 'no'}  score {self.story_score:.3f}"
             f" (threshold {self.thresholds['story']:.2f})",
-            f"  evidence: document cosine {self.cosine:.3f} (language-centred), sentence coverage "
-            f"{self.coverage:.2f}, shared names/numbers {self.entities:.2f}",
+            f"  evidence: passage cosine {self.passage:.3f}, document cosine {self.cosine:.3f} (both "
+            f"language-centred), sentence coverage {self.coverage:.2f}, shared names/numbers "
+            f"{self.entities:.2f}",
             f"  shared names: {', '.join(self.shared_names) or '-'}",
             f"  shared numbers: {', '.join(self.shared_numbers) or '-'}",
             f"  event dates: {self.dates}",
@@ -218,6 +221,7 @@ def explain_evidence(
     from .score import date_relation, duplicate_score, entity_overlap, story_score
 
     cos = float(space.docs[ra] @ space.docs[rb])
+    pas = float(space.story_docs[ra] @ space.story_docs[rb])
     al = align(space, ra, rb)
     ent = entity_overlap(evidence[ra], evidence[rb], weights) if evidence is not None else 0.0
     dates = date_relation(evidence[ra], evidence[rb]) if evidence is not None else 0
@@ -237,7 +241,8 @@ def explain_evidence(
         "coverage": al.coverage,
         "entities": ent,
         "duplicate_score": float(duplicate_score(al.coverage, cos)),
-        "story_score": float(story_score(cos, ent, al.coverage, dates)),
+        "story_score": float(story_score(cos, al.coverage, pas, dates)),
+        "passage": pas,
         "dates": _date_text(evidence, ra, rb, dates),
         "aligned": tuple(aligned),
         "shared_names": names,

@@ -57,6 +57,14 @@ class Space:
     # (sims, ids) of every document's nearest documents, when computed with the space (reused
     # by `candidate_pairs`); None otherwise
     doc_knn: tuple[np.ndarray, np.ndarray] | None = None
+    # (n, d) centred, normalised passage vectors (title and lead embedded as one text): the
+    # story-level evidence; None means `docs` serve
+    passages: np.ndarray | None = None
+
+    @property
+    def story_docs(self) -> np.ndarray:
+        """The vectors that story-level evidence compares: passages when embedded, else docs."""
+        return self.passages if self.passages is not None else self.docs
 
     def units_of(self, row: int) -> slice:
         return slice(int(self.starts[row]), int(self.starts[row + 1]))
@@ -116,9 +124,14 @@ def _centre_inplace(
 
 
 def prepare(
-    units: Units, langs: Sequence[str], n: int, neutral: Mapping[str, np.ndarray] | None = None
+    units: Units,
+    langs: Sequence[str],
+    n: int,
+    neutral: Mapping[str, np.ndarray] | None = None,
+    passages: np.ndarray | None = None,
 ) -> Space:
-    """Centre units by language, build document vectors and margin denominators."""
+    """Centre units (and passages, one row per article) by language, build document vectors and
+    margin denominators."""
     order = np.argsort(units.owner, kind="stable")
     owner = units.owner[order]
     unit_langs = [langs[int(o)] for o in owner]
@@ -132,7 +145,10 @@ def prepare(
     docs = (docs / np.where(norms > 1e-12, norms, 1.0)).astype(np.float32)
     lang_names, doc_lang = _lang_index(langs) if n else ([], np.zeros(0, np.int64))
     unit_knn = margin_denominators(cu, owner, doc_lang[owner], len(lang_names))
-    return Space(units=cu, owner=owner, starts=starts, docs=docs, unit_knn=unit_knn, doc_lang=doc_lang)
+    cp = centre_by_language(passages, langs, neutral=neutral) if passages is not None else None
+    return Space(
+        units=cu, owner=owner, starts=starts, docs=docs, unit_knn=unit_knn, doc_lang=doc_lang, passages=cp
+    )
 
 
 def margin_denominators(x: np.ndarray, owner: np.ndarray, unit_lang: np.ndarray, n_langs: int) -> np.ndarray:
@@ -320,6 +336,7 @@ class PairScores:
     a: np.ndarray
     b: np.ndarray
     cosine: np.ndarray  # centred document cosine
+    passage: np.ndarray  # centred passage cosine (title and lead embedded as one text)
     coverage: np.ndarray  # sentence alignment coverage
     entities: np.ndarray  # weighted shared names/numbers
     dates: np.ndarray  # +1 event dates agree, -1 conflict, 0 unknown
@@ -353,15 +370,15 @@ def date_relation(ea: Evidence | None, eb: Evidence | None) -> int:
 
 def story_score(
     cosine: float | np.ndarray,
-    entities: float | np.ndarray,
     coverage: float | np.ndarray,
+    passage: float | np.ndarray,
     dates: int | np.ndarray = 0,
 ) -> np.ndarray:
-    """Story level: document cosine plus shared names and numbers (at least the duplicate
-    score), then moved up by agreeing or down by conflicting event dates."""
+    """Story score of an article pair: the cosine of their passages (at least the duplicate
+    score), moved down by conflicting event dates. Stories join whole duplicate clusters on
+    `ClusterEvidence`, the same evidence taken over the clusters' same-language pairs."""
     d = np.asarray(dates)
-    s = 0.7 * np.clip(np.asarray(cosine), 0, 1) + 0.3 * np.asarray(entities)
-    s = np.maximum(s, duplicate_score(coverage, cosine))
+    s = np.maximum(np.clip(np.asarray(passage), 0, 1), duplicate_score(coverage, cosine))
     return np.clip(s + DATE_BONUS * (d > 0) - DATE_PENALTY * (d < 0), 0.0, 1.0)
 
 
@@ -410,6 +427,13 @@ def score_pairs(
     cos = np.empty(p, dtype=np.float32)
     cov = np.empty(p, dtype=np.float32)
     ent = np.zeros(p, dtype=np.float32)
+    if space.passages is None:
+        pas = cos
+    else:
+        pas = np.empty(p, dtype=np.float32)
+        for s0 in range(0, p, _PAIR_BLOCK):
+            sl = slice(s0, s0 + _PAIR_BLOCK)
+            pas[sl] = np.einsum("ij,ij->i", space.passages[pa[sl]], space.passages[pb[sl]])
     dates = np.zeros(p, dtype=np.int8)
     n_units = space.n_units
     single = (n_units[pa] == 1) & (n_units[pb] == 1) if p else np.zeros(0, bool)
@@ -428,23 +452,38 @@ def score_pairs(
         a=pa,
         b=pb,
         cosine=cos,
+        passage=pas,
         coverage=cov,
         entities=ent,
         dates=dates,
         duplicate=duplicate_score(cov, cos).astype(np.float32),
-        story=story_score(cos, ent, cov, dates).astype(np.float32),
+        story=story_score(cos, cov, pas, dates).astype(np.float32),
     )
 
 
-def candidate_pairs(docs: np.ndarray | Space, k: int, floor: float = -1.0) -> np.ndarray:
+@dataclass(frozen=True)
+class _KnnDone:
+    space: Space
+
+
+def candidate_pairs(docs: np.ndarray | Space | _KnnDone, k: int, floor: float = -1.0) -> np.ndarray:
     """Unique (a < b) pairs among each document's k nearest neighbours with cosine >= floor.
 
     Given a Space whose nearest-neighbour search was already done (`doc_knn`), it is reused.
     """
     knn_done = None
     if isinstance(docs, Space):
-        knn_done = docs.doc_knn
-        docs = docs.docs
+        space = docs
+        pairs = candidate_pairs(space.docs if space.doc_knn is None else _KnnDone(space), k, floor)
+        if space.passages is None:
+            return pairs
+        more = candidate_pairs(space.passages, k, floor)
+        n = space.docs.shape[0]
+        key = np.union1d(pairs[:, 0] * n + pairs[:, 1], more[:, 0] * n + more[:, 1])
+        return np.stack([key // n, key % n], axis=1).astype(np.int64)
+    if isinstance(docs, _KnnDone):
+        knn_done = docs.space.doc_knn
+        docs = docs.space.docs
     n = docs.shape[0]
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
@@ -459,3 +498,100 @@ def candidate_pairs(docs: np.ndarray | Space, k: int, floor: float = -1.0) -> np
     rows, cols = rows[ok], cols[ok]
     key = np.unique(np.minimum(rows, cols) * n + np.maximum(rows, cols))  # sorted by (a, b)
     return np.stack([key // n, key % n], axis=1).astype(np.int64)
+
+
+# ---- story level: evidence between duplicate clusters ---------------------------------------
+
+
+class ClusterEvidence:
+    """Story-level similarity between duplicate clusters, from their passage vectors.
+
+    Multilingual embeddings compare best within one language: two reports of one occasion in
+    the same language sit closer than either does to the other's translations. So two clusters
+    that share languages are compared on their same-language article pairs only (the mean
+    passage cosine over those pairs); clusters with no language in common on all their pairs.
+    Means of pairwise cosines are dot products of mean vectors, so each (cluster, language)
+    keeps one mean vector and any two clusters compare in O(shared languages * d).
+    """
+
+    def __init__(
+        self,
+        labels: np.ndarray,
+        vectors: np.ndarray,
+        lang: np.ndarray,
+        evidence: Sequence[Evidence] | None = None,
+    ) -> None:
+        n = labels.shape[0]
+        self.roots, self.of_row = np.unique(labels, return_inverse=True)  # clusters by smallest row
+        self.of_row = self.of_row.reshape(-1)
+        k = self.roots.shape[0]
+        n_langs = int(lang.max()) + 1 if n else 1
+        key = self.of_row.astype(np.int64) * n_langs + lang
+        gkey, g_of_row, gcount = np.unique(key, return_inverse=True, return_counts=True)
+        g_of_row = g_of_row.reshape(-1)
+        self.g_lang = gkey % n_langs
+        self.g_count = gcount.astype(np.float64)
+        g_cluster = gkey // n_langs
+        # a group's mean vector: its row for one-member groups, else a mean of the members
+        self.g_row = np.full(gkey.shape[0], -1, dtype=np.int64)
+        self.g_row[g_of_row] = np.arange(n)  # any member; right for one-member groups
+        multi = np.flatnonzero(gcount > 1)
+        self.g_multi = np.full(gkey.shape[0], -1, dtype=np.int64)
+        self.g_multi[multi] = np.arange(multi.shape[0])
+        rows = np.flatnonzero(gcount[g_of_row] > 1)
+        rows = rows[np.argsort(g_of_row[rows], kind="stable")]
+        if rows.size:
+            cut = np.flatnonzero(np.r_[True, g_of_row[rows][1:] != g_of_row[rows][:-1]])
+            self.multi_mean = np.add.reduceat(vectors[rows], cut, axis=0) / gcount[multi][:, None]
+        else:
+            self.multi_mean = np.zeros((0, vectors.shape[1]), dtype=np.float32)
+        self.vectors = vectors
+        self.g_start = np.searchsorted(g_cluster, np.arange(k + 1))  # groups of cluster c
+        self.n_groups = np.diff(self.g_start)
+        # dates: a cluster's event date is that of its first member that has one
+        self.date: list[Evidence | None] = [None] * k
+        if evidence is not None:
+            for r in range(n - 1, -1, -1):
+                if evidence[r].date is not None:
+                    self.date[int(self.of_row[r])] = evidence[r]
+
+    def _gmean(self, g: np.ndarray) -> np.ndarray:
+        out = self.vectors[self.g_row[g]].astype(np.float32)
+        m = self.g_multi[g]
+        sel = np.flatnonzero(m >= 0)
+        if sel.size:
+            out[sel] = self.multi_mean[m[sel]]
+        return out
+
+    def _cmean(self, c: int) -> np.ndarray:
+        gs = np.arange(self.g_start[c], self.g_start[c + 1])
+        w = self.g_count[gs]
+        return (self._gmean(gs) * w[:, None]).sum(axis=0) / w.sum()
+
+    def scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Story scores of cluster pairs (cluster indices), in [0, 1]."""
+        a = np.asarray(a, dtype=np.int64).reshape(-1)
+        b = np.asarray(b, dtype=np.int64).reshape(-1)
+        out = np.empty(a.shape[0], dtype=np.float64)
+        one = (self.n_groups[a] == 1) & (self.n_groups[b] == 1)
+        idx = np.flatnonzero(one)
+        for s0 in range(0, idx.shape[0], _PAIR_BLOCK):  # one language each: one dot product
+            sl = idx[s0 : s0 + _PAIR_BLOCK]
+            ga, gb = self.g_start[a[sl]], self.g_start[b[sl]]
+            out[sl] = np.einsum("ij,ij->i", self._gmean(ga), self._gmean(gb))
+        for k in np.flatnonzero(~one).tolist():
+            ca, cb = int(a[k]), int(b[k])
+            ga = np.arange(self.g_start[ca], self.g_start[ca + 1])
+            gb = np.arange(self.g_start[cb], self.g_start[cb + 1])
+            _, ia, ib = np.intersect1d(self.g_lang[ga], self.g_lang[gb], return_indices=True)
+            if ia.size:
+                w = self.g_count[ga[ia]] * self.g_count[gb[ib]]
+                dots = np.einsum("ij,ij->i", self._gmean(ga[ia]), self._gmean(gb[ib]))
+                out[k] = float((w * dots).sum() / w.sum())
+            else:
+                out[k] = float(self._cmean(ca) @ self._cmean(cb))
+        if any(d is not None for d in self.date):
+            for k in range(a.shape[0]):
+                if date_relation(self.date[int(a[k])], self.date[int(b[k])]) < 0:
+                    out[k] -= DATE_PENALTY
+        return np.clip(out, 0.0, 1.0)

@@ -508,3 +508,17 @@ def test_split_sentences_keeps_the_words(text: str) -> None:
         " ".join(sents).split()
         == " ".join(line for line in (norm(x) for x in text.splitlines()) if line).split()
     )
+
+
+def test_site_header_is_not_a_title() -> None:
+    """Above a breadcrumb is the site's header; a title shared by pages with different texts too."""
+    from dedup.clean import site_titles
+
+    page = "\n".join(
+        ["The Daily Courier - Independent news since 1921", "Home > World > Asia", "Floods recede in Hue",
+         "2018-09-30 11:56 GMT+7", *ARTICLE]
+    )
+    assert clean_text(page).title == "Floods recede in Hue"
+    a, b, c = (Cleaned("Site News", (f"Text {k}.",), (), "en") for k in range(3))
+    copies = [Cleaned("Same report", ("One text.",), (), "en")] * 3
+    assert site_titles([a, b, c, *copies]) == frozenset({"Site News"})

@@ -61,3 +61,22 @@ def test_raising_threshold_never_merges_more():
         if prev is not None:
             assert n_clusters >= prev
         prev = n_clusters
+
+
+def test_story_linkage_joins_whole_duplicate_clusters():
+    from dedup.cluster import story_linkage
+
+    # rows 0,1 form duplicate cluster 0; rows 2,3 cluster 2; row 4 alone. Clusters 0 and 2 are one
+    # story (0.6), 4 is not (0.1), whatever the article pairs that pointed at them.
+    dup = np.array([0, 0, 2, 2, 4])
+    of_row = np.array([0, 0, 1, 1, 2])
+    roots = np.array([0, 2, 4])
+    table = {(0, 1): 0.6, (0, 2): 0.1, (1, 2): 0.1}
+
+    def scores(a, b):
+        return np.array([table[(min(x, y), max(x, y))] for x, y in zip(a.tolist(), b.tolist(), strict=True)])
+
+    got = story_linkage(dup, np.array([1, 3]), np.array([3, 4]), 0.5, scores, of_row, roots)
+    assert got.tolist() == [0, 0, 0, 0, 4]
+    got = story_linkage(dup, np.array([1, 3]), np.array([3, 4]), 0.7, scores, of_row, roots)
+    assert got.tolist() == [0, 0, 2, 2, 4]

@@ -92,7 +92,11 @@ def test_entity_overlap_and_dates():
     assert entity_overlap(a, b) == 2 / 3
     assert date_relation(a, b) == 1
     assert date_relation(a, c) == -1
-    assert story_score(0.5, 0.5, 0.0, -1) < story_score(0.5, 0.5, 0.0, 0) <= story_score(0.5, 0.5, 0.0, 1)
+    kw = {"cosine": 0.5, "coverage": 0.0, "passage": 0.5}
+    assert story_score(**kw, dates=-1) < story_score(**kw, dates=0) <= story_score(**kw, dates=1)
+    # the passage cosine is the story evidence; a duplicate pair scores at least its duplicate score
+    assert story_score(0.9, 0.0, 0.2) == 0.2
+    assert story_score(0.9, 1.0, 0.2) >= 0.9
 
 
 def test_many_near_copies_all_join_one_duplicate_cluster():
@@ -114,3 +118,55 @@ def test_many_near_copies_all_join_one_duplicate_cluster():
     got = {res.canonical[i] for i in ids[n_other:]}
     assert len(got) == 1
     assert res.canonical[ids[0]] in got  # the report they copy is one of them
+
+
+def test_cluster_evidence_compares_clusters_in_their_shared_languages():
+    """Hand-computed: cluster X = {0 (en), 1 (vi)}, Y = {2 (en), 3 (vi)}, Z = {4 (sv)}."""
+    from dedup.score import ClusterEvidence
+
+    e = np.eye(4, dtype=np.float32)
+    v = np.stack(
+        [
+            e[0],  # X en
+            e[1],  # X vi
+            (e[0] * 0.6 + e[2] * 0.8),  # Y en: cos 0.6 with X en
+            (e[1] * 0.8 + e[3] * 0.6),  # Y vi: cos 0.8 with X vi
+            (e[0] * 0.5 + e[3] * np.sqrt(0.75)),  # Z sv
+        ]
+    ).astype(np.float32)
+    labels = np.array([0, 0, 2, 2, 4])
+    lang = np.array([0, 2, 0, 2, 1])  # en=0, sv=1, vi=2
+    ev = ClusterEvidence(labels, v, lang)
+    assert ev.roots.tolist() == [0, 2, 4] and ev.of_row.tolist() == [0, 0, 1, 1, 2]
+    # X ~ Y share en and vi: the mean of the same-language pairs (0.6 + 0.8) / 2, not of all four
+    # pairs (the cross-language ones, 0-3 and 1-2, are 0.0 and 0.0 here)
+    got = ev.scores(np.array([0, 0, 1]), np.array([1, 2, 2]))
+    assert np.isclose(got[0], 0.7)
+    # X ~ Z share no language: the mean over all pairs, (0.5 + 0) / 2
+    assert np.isclose(got[1], 0.25)
+    # Y ~ Z: ((0.6*0.5) + (0.6*sqrt(.75))) / 2
+    assert np.isclose(got[2], (0.3 + 0.6 * np.sqrt(0.75)) / 2)
+    # conflicting event dates move a pair down
+    evid = [Evidence(frozenset(), frozenset(), d) for d in [(2018, 9, 29), None, (2018, 3, 1), None, None]]
+    dated = ClusterEvidence(labels, v, lang, evid).scores(np.array([0]), np.array([1]))
+    assert np.isclose(dated[0], 0.7 - 0.25)
+
+
+def test_cluster_evidence_averages_members_of_one_language():
+    """Two English members of one cluster: the same-language mean covers both pairs."""
+    from dedup.score import ClusterEvidence
+
+    v = np.array([[1, 0], [0.8, 0.6], [0.6, 0.8]], dtype=np.float32)
+    ev = ClusterEvidence(np.array([0, 0, 2]), v, np.array([0, 0, 0]))
+    want = (v[0] @ v[2] + v[1] @ v[2]) / 2
+    assert np.isclose(ev.scores(np.array([0]), np.array([1]))[0], want)
+
+
+def test_passage_is_title_and_lead():
+    from dedup.embed import make_passages
+
+    sents = [f"Sentence {k}." for k in range(12)]
+    got = make_passages(["A title ", None, ""], [sents, sents[:2], ["  ", "Only one."]], n_sentences=3)
+    assert got[0] == "A title\nSentence 0.\nSentence 1.\nSentence 2."
+    assert got[1] == "Sentence 0.\nSentence 1."
+    assert got[2] == "Only one."
