@@ -244,7 +244,7 @@ def cluster_cmd(
     ] = "-",
     level_thresholds: Annotated[
         str | None,
-        typer.Option("--level-thresholds", help="Thresholds, e.g. duplicate=0.45,story=0.35."),
+        typer.Option("--level-thresholds", help="Thresholds, e.g. duplicate=0.45,story=0.45."),
     ] = None,
     prefer_lang: Annotated[
         str | None,
