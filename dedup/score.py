@@ -540,11 +540,16 @@ class ClusterEvidence:
         self.g_multi[multi] = np.arange(multi.shape[0])
         rows = np.flatnonzero(gcount[g_of_row] > 1)
         rows = rows[np.argsort(g_of_row[rows], kind="stable")]
-        if rows.size:
+        self.multi_mean = np.zeros((multi.shape[0], vectors.shape[1]), dtype=np.float32)
+        if rows.size:  # in blocks of groups: no copy of all their rows at once (a million fit)
             cut = np.flatnonzero(np.r_[True, g_of_row[rows][1:] != g_of_row[rows][:-1]])
-            self.multi_mean = np.add.reduceat(vectors[rows], cut, axis=0) / gcount[multi][:, None]
-        else:
-            self.multi_mean = np.zeros((0, vectors.shape[1]), dtype=np.float32)
+            ends = np.r_[cut[1:], rows.size]
+            for g0 in range(0, cut.size, 8192):
+                c, e = cut[g0 : g0 + 8192], ends[g0 : g0 + 8192]
+                blk = vectors[rows[c[0] : e[-1]]]
+                self.multi_mean[g0 : g0 + c.size] = np.add.reduceat(blk, c - c[0], axis=0) / gcount[
+                    multi[g0 : g0 + c.size]
+                ][:, None].astype(np.float32)
         self.vectors = vectors
         self.g_start = np.searchsorted(g_cluster, np.arange(k + 1))  # groups of cluster c
         self.n_groups = np.diff(self.g_start)
