@@ -461,29 +461,26 @@ def score_pairs(
     )
 
 
-@dataclass(frozen=True)
-class _KnnDone:
-    space: Space
-
-
-def candidate_pairs(docs: np.ndarray | Space | _KnnDone, k: int, floor: float = -1.0) -> np.ndarray:
+def candidate_pairs(docs: np.ndarray | Space, k: int, floor: float = -1.0) -> np.ndarray:
     """Unique (a < b) pairs among each document's k nearest neighbours with cosine >= floor.
 
-    Given a Space whose nearest-neighbour search was already done (`doc_knn`), it is reused.
+    Given a Space, its document vectors are searched (reusing `doc_knn` when that search was
+    already done) and so are its passage vectors, when it has them: the union of both.
     """
-    knn_done = None
-    if isinstance(docs, Space):
-        space = docs
-        pairs = candidate_pairs(space.docs if space.doc_knn is None else _KnnDone(space), k, floor)
-        if space.passages is None:
-            return pairs
-        more = candidate_pairs(space.passages, k, floor)
-        n = space.docs.shape[0]
-        key = np.union1d(pairs[:, 0] * n + pairs[:, 1], more[:, 0] * n + more[:, 1])
-        return np.stack([key // n, key % n], axis=1).astype(np.int64)
-    if isinstance(docs, _KnnDone):
-        knn_done = docs.space.doc_knn
-        docs = docs.space.docs
+    if not isinstance(docs, Space):
+        return _knn_pairs(docs, k, floor)
+    pairs = _knn_pairs(docs.docs, k, floor, docs.doc_knn)
+    if docs.passages is None:
+        return pairs
+    more = _knn_pairs(docs.passages, k, floor)
+    n = docs.docs.shape[0]
+    key = np.union1d(pairs[:, 0] * n + pairs[:, 1], more[:, 0] * n + more[:, 1])
+    return np.stack([key // n, key % n], axis=1).astype(np.int64)
+
+
+def _knn_pairs(
+    docs: np.ndarray, k: int, floor: float, knn_done: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     n = docs.shape[0]
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
@@ -559,6 +556,7 @@ class ClusterEvidence:
             for r in range(n - 1, -1, -1):
                 if evidence[r].date is not None:
                     self.date[int(self.of_row[r])] = evidence[r]
+        self.dated = np.array([d is not None for d in self.date], dtype=bool)
 
     def _gmean(self, g: np.ndarray) -> np.ndarray:
         out = self.vectors[self.g_row[g]].astype(np.float32)
@@ -595,8 +593,8 @@ class ClusterEvidence:
                 out[k] = float((w * dots).sum() / w.sum())
             else:
                 out[k] = float(self._cmean(ca) @ self._cmean(cb))
-        if any(d is not None for d in self.date):
-            for k in range(a.shape[0]):
+        if self.dated.any():
+            for k in np.flatnonzero(self.dated[a] & self.dated[b]).tolist():
                 if date_relation(self.date[int(a[k])], self.date[int(b[k])]) < 0:
                     out[k] -= DATE_PENALTY
         return np.clip(out, 0.0, 1.0)
