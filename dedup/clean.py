@@ -46,6 +46,10 @@ class Cleaned:
     paragraphs: tuple[str, ...]
     removed: tuple[str, ...] = ()
     lang: str = UND  # language of the main text found while cleaning ("und" if not detected)
+    #: headline-like lines above the main text (text, words), top first, the title among them;
+    #: `page_titles` chooses again without the lines a site repeats on every page
+    title_options: tuple[tuple[str, int], ...] = ()
+    header: tuple[str, ...] = ()  # the page's first lines, when above the main text (a site banner)
 
     @property
     def text(self) -> str:
@@ -73,7 +77,8 @@ _DATE_TIME = re.compile(
     r"(?<!\d)\d{1,4}(?:[:h]\d{2}(?!\d)|[/.\-]\d{1,2}[/.\-]\d{2,4}(?!\d)|\s?[年년]\s?\d{1,2}\s?[月월]"
     r"|\s?[月월]\s?\d{1,2}\s?[日일])|(?<!\d)(?:19|20)\d{2}(?!\d)"
 )
-_FULL_DATE = re.compile(r"\b\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|\b\d{1,2}:\d{2}\b")
+# (a date may follow a name without a space: "By John Smith12/03/2024")
+_FULL_DATE = re.compile(r"(?<!\d)\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|\b\d{1,2}:\d{2}\b")
 _DATE_RESIDUE = re.compile(
     r"\d+|\b(?:GMT|UTC|ICT|CET|CEST|EST|EDT|PST|PDT|BST|AM|PM|am|pm)\b|[^\w\s]|_|[年月日时分년월일시분]"
 )
@@ -155,6 +160,7 @@ _LONG_NO_PUNCT = 200  # a block this heavy counts as text even without terminal 
 _LONG_NO_PUNCT_THAI = 60  # Thai and Lao write no sentence punctuation: length is the only cue
 _THAI_LAO = re.compile(r"[\u0e00-\u0eff]")
 _MAX_HEADLINE_WORDS = 40
+_HEADER_LINES = 2  # a page's first lines that may be its site's banner
 _MAX_TRIMS = 24  # rounds of trimming foreign blocks off the edges of the main run
 
 
@@ -484,34 +490,52 @@ def _title_key(s: str) -> str:
     return " ".join(_WIDGET_STRIP.sub(" ", s.casefold()).split())
 
 
-def _pick_title(blocks: Sequence[_Block], start: int, lang: str) -> int | None:
-    """Index of the title among the short lines just above the main text, or None: the longest
-    headline-like line in the page language, or the topmost one nearly as long."""
+def _title_options(blocks: Sequence[_Block], start: int, lang: str) -> list[int]:
+    """Indices of the headline-like short lines just above the main text, top first."""
     found: list[int] = []
     run_h = 0
     for i in range(start - 1, max(-1, start - 7), -1):
         b = blocks[i]
         if b.kind == "L":
+            if i + 1 < len(blocks) and _dateline_below(blocks[i + 1]) and _one_short_sentence(b):
+                found.append(i)  # a headline that ends with a full stop, above its date line
             break
-        if b.kind != "L" and sum(b.text.count(c) for c in ">»›") >= 2:
-            break  # a breadcrumb (Home > World > Asia): above it is the site's header
+        if sum(b.text.count(c) for c in ">»›") + b.text.count(" / ") >= 2:
+            break  # a breadcrumb (Home > World > Asia, Hem / Politik): above it is the site's header
         if b.kind != "H" or b.dup or not (2 <= b.words <= _MAX_HEADLINE_WORDS):
             continue
-        if _FULL_DATE.search(b.text):  # a byline or dateline, not a title
+        if b.words <= 10 and _FULL_DATE.search(b.text):  # a byline or dateline, not a title
             continue
         if b.record:
             run_h += 1
             if run_h > 1:
                 break
-        if _breadcrumb_marks(b.text) >= 2:
+        if _breadcrumb_marks(b.text) >= 2:  # share widgets (Share | Tweet | Email)
             continue
         if not _fits(b, lang):
             continue
         found.append(i)
-    if not found:
+    return found[::-1]
+
+
+def _dateline_below(b: _Block) -> bool:
+    """A date line, or a short byline with a date."""
+    return b.kind == "T" or (b.words <= 10 and _FULL_DATE.search(b.text) is not None)
+
+
+def _one_short_sentence(b: _Block) -> bool:
+    """A line of at most 20 words that ends a sentence and holds no other sentence end."""
+    body = b.text.rstrip(_CLOSERS + " ")[:-1]
+    return 2 <= b.words <= 20 and b.mass < 160 and not re.search(r"[.!?。！？]\s", body)
+
+
+def _choose_title(words: Sequence[int]) -> int | None:
+    """Position of the title among options of `words` words (top first): the longest, or the
+    topmost one nearly as long."""
+    if not words:
         return None
-    longest = max(blocks[i].words for i in found)
-    return min(i for i in found if blocks[i].words >= 0.6 * longest)
+    longest = max(words)
+    return min(k for k, w in enumerate(words) if w >= 0.6 * longest)
 
 
 def clean_text(text: str, title: str | None = None) -> Cleaned:
@@ -578,13 +602,16 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
         keep = [max(range(len(blocks)), key=lambda i: blocks[i].mass)]
 
     title_idx: int | None = None
+    options: list[int] = []
     if given:
         gkey = _title_key(given)
         keep_wo = [i for i in keep if _title_key(blocks[i].text) != gkey]
         keep = keep_wo or keep
         out_title: str | None = given
     else:
-        title_idx = _pick_title(blocks, keep[0], lang)
+        options = _title_options(blocks, keep[0], lang)
+        pick = _choose_title([blocks[i].words for i in options])
+        title_idx = options[pick] if pick is not None else None
         if title_idx is None and len(keep) >= 2:
             # no title above: a long unpunctuated first block, shorter than the next, is one
             first = blocks[keep[0]]
@@ -599,7 +626,14 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
 
     kept = set(keep)
     removed = tuple(b.text for i, b in enumerate(blocks) if i not in kept and i != title_idx)
-    return Cleaned(out_title, tuple(blocks[i].text for i in keep), removed, lang)
+    return Cleaned(
+        out_title,
+        tuple(blocks[i].text for i in keep),
+        removed,
+        lang,
+        tuple((blocks[i].text, blocks[i].words) for i in options) if title_idx in options else (),
+        tuple(blocks[i].text for i in range(min(_HEADER_LINES, keep[0])) if i != title_idx),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -812,11 +846,28 @@ def split_sentences(text: str) -> list[str]:
 
 
 def site_titles(cleaned: Sequence[Cleaned], min_pages: int = 3) -> frozenset[str]:
-    """Titles picked from `min_pages` or more pages whose main texts all differ: the header of one
-    site (its name, a tagline), not an article's headline. Syndicated copies of one report share
-    their headline and their text, so they keep it."""
+    """Titles, headline-like lines and top lines of `min_pages` or more pages whose main texts all
+    differ: the header of one site (its name, a tagline), not an article's headline. Syndicated
+    copies of one report share their headline and their text, so they keep it."""
     leads: dict[str, set[str]] = {}
     for c in cleaned:
-        if c.title:
-            leads.setdefault(c.title, set()).add(c.paragraphs[0] if c.paragraphs else "")
+        lead = c.paragraphs[0] if c.paragraphs else ""
+        for t in {c.title, *c.header, *(t for t, _ in c.title_options)}:
+            if t:
+                leads.setdefault(t, set()).add(lead)
     return frozenset(t for t, ls in leads.items() if len(ls) >= min_pages)
+
+
+def page_titles(cleaned: Sequence[Cleaned], min_pages: int = 3) -> list[str | None]:
+    """The title of each page, chosen again without the `site_titles` of the corpus: a site's
+    banner above the headline gives way to the headline; a page with nothing else gets None."""
+    site = site_titles(cleaned, min_pages)
+    out: list[str | None] = []
+    for c in cleaned:
+        if c.title_options:
+            opts = [(t, w) for t, w in c.title_options if t not in site]
+            pick = _choose_title([w for _, w in opts])
+            out.append(opts[pick][0] if pick is not None else None)
+        else:
+            out.append(c.title if c.title not in site else None)
+    return out

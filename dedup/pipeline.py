@@ -137,10 +137,9 @@ def cluster(
             for a, c in zip(rows, cleaned, strict=True)
         ]
     with timer.stage("split"):
-        site = clean_mod.site_titles([c for a, c in zip(rows, cleaned, strict=True) if not a.title])
-        titles = [
-            a.title or (c.title if c.title not in site else None) for a, c in zip(rows, cleaned, strict=True)
-        ]
+        untitled = [k for k, a in enumerate(rows) if not a.title]
+        found = dict(zip(untitled, clean_mod.page_titles([cleaned[k] for k in untitled]), strict=True))
+        titles = [a.title or found[k] for k, a in enumerate(rows)]
         sentences = [
             [s for p in c.paragraphs for s in clean_mod.split_sentences(p)] if c.paragraphs else []
             for c in cleaned

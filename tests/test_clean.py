@@ -522,3 +522,31 @@ def test_site_header_is_not_a_title() -> None:
     a, b, c = (Cleaned("Site News", (f"Text {k}.",), (), "en") for k in range(3))
     copies = [Cleaned("Same report", ("One text.",), (), "en")] * 3
     assert site_titles([a, b, c, *copies]) == frozenset({"Site News"})
+
+
+def _outlet_page(k: int, headline: str, dateline: str = "30/09/2018 15:27") -> str:
+    lead = f"Story number {k} begins here, and the reporter explains at some length what happened in town."
+    body = f"A second paragraph of story {k} adds the details that a real report would carry, with quotes."
+    return "\n".join(["World Wire - Breaking news, analysis and video", headline, dateline, lead, body])
+
+
+def test_site_banner_gives_way_to_the_headline() -> None:
+    """A banner as long as the headline is picked on one page; across pages it is the site's."""
+    from dedup.clean import page_titles
+
+    heads = ["Mexico vows to keep troops off the streets", "Quake toll rises above eight hundred",
+             "Central bank holds rates for a third month"]
+    cleaned = [clean_text(_outlet_page(k, h)) for k, h in enumerate(heads)]
+    assert cleaned[0].title == "World Wire - Breaking news, analysis and video"
+    assert page_titles(cleaned) == heads
+
+
+def test_headline_with_a_full_stop_above_its_date_line() -> None:
+    page = _outlet_page(0, "Indonesia tsunami toll soars above 800.")
+    assert clean_text(page).title == "Indonesia tsunami toll soars above 800."
+    glued = _outlet_page(0, "Tsunami toll soars above 800.", "World WireWorld Wire29/09/2018")
+    c = clean_text(glued)
+    assert c.title == "Tsunami toll soars above 800."
+    assert c.paragraphs[0].startswith("Story number 0")
+    # a short sentence above the text with no date line below it stays text
+    assert clean_text("\n".join(["It was bad.", *ARTICLE])).title is None
