@@ -42,7 +42,7 @@ class Config:
     batch_size: int = 32
     device: str | None = None
     precision: Precision = Precision.INT8  # of the default model on the CPU (other models: fp32)
-    max_units: int = 12  # units embedded per article: its title and first sentences (the lead)
+    max_units: int = 9  # units embedded per article: its title and first sentences (the lead)
     progress: bool = False
     cache_priors: bool = True
     cache: bool = True  # persistent embedding cache

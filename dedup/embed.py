@@ -35,7 +35,7 @@ class Units:
 
 
 def make_units(
-    titles: Sequence[str | None], sentences: Sequence[Sequence[str]], max_units: int = 12
+    titles: Sequence[str | None], sentences: Sequence[Sequence[str]], max_units: int = 9
 ) -> tuple[list[str], list[int], list[bool]]:
     """Flatten titles and sentences into unit texts, owners and title flags (max_units per article)."""
     texts: list[str] = []

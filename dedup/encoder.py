@@ -479,6 +479,10 @@ class _OrtSentenceModel:
             )
         return self._session
 
+    #: padded tokens per batch: a batch of long passages is cut short, which keeps the attention
+    #: buffers (and the peak memory) small and runs faster on two cores than 32 long texts at once
+    max_batch_tokens = 4096
+
     def get_sentence_embedding_dimension(self) -> int:
         return self._dim
 
@@ -494,8 +498,8 @@ class _OrtSentenceModel:
         lengths = np.array([len(e.ids) for e in enc], dtype=np.int64)
         order = np.argsort(-lengths, kind="stable")
         out = np.empty((len(sentences), self._dim), dtype=np.float32)
-        for start in range(0, len(sentences), batch_size):
-            idx = order[start : start + batch_size]
+        for idx in _token_batches(lengths[order], batch_size, self.max_batch_tokens):
+            idx = order[idx]
             width = int(lengths[idx].max()) if idx.size else 0
             ids = np.full((idx.size, width), self._pad, dtype=np.int64)
             mask = np.zeros((idx.size, width), dtype=np.int64)
@@ -505,6 +509,18 @@ class _OrtSentenceModel:
                 mask[j, : len(row)] = 1
             out[idx] = self._sess().run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return out
+
+
+def _token_batches(lengths: np.ndarray, batch_size: int, max_tokens: int) -> list[np.ndarray]:
+    """Consecutive batches of positions in `lengths` (sorted longest first): at most `batch_size`
+    texts and at most `max_tokens` padded tokens each (one long text may exceed it alone)."""
+    out: list[np.ndarray] = []
+    start, n = 0, len(lengths)
+    while start < n:
+        per = max(1, min(batch_size, max_tokens // max(1, int(lengths[start]))))
+        out.append(np.arange(start, min(n, start + per)))
+        start += per
+    return out
 
 
 def _cpu_count() -> int:

@@ -297,3 +297,15 @@ def test_exact_search_only_while_it_costs_seconds():
     assert not use(100_000, 100_000, index_mod.EXACT_MAX)
     assert use(1_000_000, index_mod.EXACT_ALWAYS, index_mod.EXACT_MAX)  # a tiny base
     assert not use(3_000, 3_000, 500)  # an explicit limit still forces the inverted file
+
+
+def test_token_batches_bound_texts_and_padded_tokens():
+    from dedup.encoder import _token_batches
+
+    lengths = np.array([600, 300, 300, 120, 40, 40, 40, 30, 20, 10])  # sorted longest first
+    batches = _token_batches(lengths, batch_size=4, max_tokens=600)
+    assert np.concatenate(batches).tolist() == list(range(10))  # every text once, in order
+    for b in batches:
+        assert len(b) <= 4
+        assert len(b) == 1 or len(b) * lengths[b].max() <= 600  # a longer text goes alone
+    assert [len(b) for b in batches] == [1, 2, 4, 3]
