@@ -230,8 +230,9 @@ def _is_caption(s: str) -> bool:
     return _CAPTION.search(low) is not None or _CAPTION.match(s[:20].casefold()) is not None
 
 
-def _breadcrumb_marks(s: str) -> int:
-    return sum(s.count(c) for c in ">»›|") + s.count(" / ")
+def _breadcrumb_marks(s: str, pipes: bool = True) -> int:
+    """Separators of a breadcrumb or widget row; `pipes=False` leaves out "|" (share rows use it)."""
+    return sum(s.count(c) for c in (">»›|" if pipes else ">»›")) + s.count(" / ")
 
 
 def _dateline(s: str) -> bool:
@@ -500,7 +501,7 @@ def _title_options(blocks: Sequence[_Block], start: int, lang: str) -> list[int]
             if i + 1 < len(blocks) and _dateline_below(blocks[i + 1]) and _one_short_sentence(b):
                 found.append(i)  # a headline that ends with a full stop, above its date line
             break
-        if sum(b.text.count(c) for c in ">»›") + b.text.count(" / ") >= 2:
+        if _breadcrumb_marks(b.text, pipes=False) >= 2:
             break  # a breadcrumb (Home > World > Asia, Hem / Politik): above it is the site's header
         if b.kind != "H" or b.dup or not (2 <= b.words <= _MAX_HEADLINE_WORDS):
             continue
