@@ -80,3 +80,26 @@ def test_story_linkage_joins_whole_duplicate_clusters():
     assert got.tolist() == [0, 0, 0, 0, 4]
     got = story_linkage(dup, np.array([1, 3]), np.array([3, 4]), 0.7, scores, of_row, roots)
     assert got.tolist() == [0, 0, 2, 2, 4]
+
+
+def test_top_k_linkage_needs_several_strong_links_not_all():
+    # {0,1,2} is one story; 3 resembles two of its reports (0.6, 0.55) but not the third (0.2):
+    # the average of all three (0.45) keeps it out, the mean of the two strongest (0.575) lets it in
+    tight = [(0, 1, 0.9), (0, 2, 0.9), (1, 2, 0.9)]
+    edges = tight + [(0, 3, 0.6), (1, 3, 0.55), (2, 3, 0.2)]
+    assert _run(4, edges, 0.5) == [0, 0, 0, 3]
+    assert _run(4, edges, 0.5, top_k=2) == [0, 0, 0, 0]
+    assert _run(4, edges, 0.5, top_k=3) == [0, 0, 0, 3]  # k = all three cross pairs: the average
+
+
+def test_top_k_linkage_does_not_chain_through_one_bridge():
+    # one strong pair (0.8) and two weak ones: top-2 mean 0.45 < 0.5
+    edges = [(0, 1, 0.9), (0, 2, 0.9), (1, 2, 0.9), (0, 3, 0.8), (1, 3, 0.1), (2, 3, 0.1)]
+    assert _run(4, edges, 0.5, top_k=2) == [0, 0, 0, 3]
+    # pairs never scored count as 0 without a score_fn: 0 and 3 alone are not enough
+    assert _run(4, [(0, 1, 0.9), (0, 2, 0.9), (1, 2, 0.9), (0, 3, 0.8)], 0.5, top_k=2) == [0, 0, 0, 3]
+
+
+def test_top_k_linkage_of_singletons_is_the_pair_score():
+    edges = [(0, 1, 0.55), (2, 3, 0.45)]
+    assert _run(4, edges, 0.5, top_k=3) == [0, 0, 2, 3]

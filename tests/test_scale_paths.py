@@ -180,6 +180,50 @@ def test_component_linkage_equals_whole_graph_linkage(seed):
         assert average_linkage(n, a, b, s[a, b], t, init=init, **kw).tolist() == want.tolist()
 
 
+def _brute_top_k_linkage(s: np.ndarray, threshold: float, top_k: int) -> np.ndarray:
+    """Top-k linkage the slow way: every cluster pair's exact value over the full score matrix."""
+    n = s.shape[0]
+    clusters = [[r] for r in range(n)]
+    while True:
+        best, pick = -1.0, None
+        for x in range(len(clusters)):
+            for y in range(x + 1, len(clusters)):
+                cross = np.sort(s[np.ix_(clusters[x], clusters[y])].ravel())[::-1]
+                v = float(cross[:top_k].mean())
+                if v > best:
+                    best, pick = v, (x, y)
+        if pick is None or best < threshold:
+            break
+        x, y = pick
+        clusters[x] = clusters[x] + clusters.pop(y)
+    labels = np.empty(n, dtype=np.int64)
+    for rows in clusters:
+        labels[rows] = min(rows)
+    return labels
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_top_k_linkage_equals_brute_force(seed):
+    # the component split, the strong-pair gate and the lazy heap change nothing, whenever every
+    # pair scoring at or above the threshold is a candidate pair and the rest is scored on demand
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(5, 30))
+    g = rng.integers(0, max(1, n // 3), n)
+    s = np.where(g[:, None] == g[None, :], rng.uniform(0.3, 1.0, (n, n)), rng.uniform(0, 0.6, (n, n)))
+    s = np.triu(s, 1) + np.triu(s, 1).T
+    t = float(rng.choice([0.4, 0.5, 0.6]))
+    iu = np.triu_indices(n, 1)
+    keep = (s[iu] >= t) | (rng.random(len(iu[0])) < 0.3)
+    a, b = iu[0][keep], iu[1][keep]
+
+    def fn(p):
+        return s[p[:, 0], p[:, 1]]
+
+    for k in (1, 2, 3):
+        got = average_linkage(n, a, b, s[a, b], t, score_fn=fn, top_k=k)
+        assert got.tolist() == _brute_top_k_linkage(s, t, k).tolist()
+
+
 class _FakeST(SentenceTransformerEncoder):
     """A sentence-transformers encoder (for the result cache) that embeds with the HashEncoder."""
 
