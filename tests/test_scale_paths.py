@@ -156,18 +156,26 @@ def _reference_linkage(n, a, b, scores, threshold, init=None, score_fn=None):
     return labels
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_component_linkage_equals_whole_graph_linkage(seed):
-    # equal whenever every pair scoring at or above the threshold is a candidate pair
+def _random_graph(seed: int, n_max: int, decimals: int | None):
+    """Planted groups with noisy scores (rounded to `decimals`, when given): the full score matrix,
+    a threshold, and candidate pairs holding every pair at or above it plus 30% of the rest."""
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(5, 50))
+    n = int(rng.integers(5, n_max))
     g = rng.integers(0, max(1, n // 3), n)
     s = np.where(g[:, None] == g[None, :], rng.uniform(0.3, 1.0, (n, n)), rng.uniform(0, 0.6, (n, n)))
-    s = np.round(np.triu(s, 1) + np.triu(s, 1).T, 3)
+    s = np.triu(s, 1) + np.triu(s, 1).T
+    if decimals is not None:
+        s = np.round(s, decimals)
     t = float(rng.choice([0.4, 0.5, 0.6]))
     iu = np.triu_indices(n, 1)
     keep = (s[iu] >= t) | (rng.random(len(iu[0])) < 0.3)
-    a, b = iu[0][keep], iu[1][keep]
+    return n, s, t, iu[0][keep], iu[1][keep]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_component_linkage_equals_whole_graph_linkage(seed):
+    # equal whenever every pair scoring at or above the threshold is a candidate pair
+    n, s, t, a, b = _random_graph(seed, 50, 3)
 
     def fn(p):
         return s[p[:, 0], p[:, 1]]
@@ -206,15 +214,8 @@ def _brute_top_k_linkage(s: np.ndarray, threshold: float, top_k: int) -> np.ndar
 def test_top_k_linkage_equals_brute_force(seed):
     # the component split, the strong-pair gate and the lazy heap change nothing, whenever every
     # pair scoring at or above the threshold is a candidate pair and the rest is scored on demand
-    rng = np.random.default_rng(100 + seed)
-    n = int(rng.integers(5, 30))
-    g = rng.integers(0, max(1, n // 3), n)
-    s = np.where(g[:, None] == g[None, :], rng.uniform(0.3, 1.0, (n, n)), rng.uniform(0, 0.6, (n, n)))
-    s = np.triu(s, 1) + np.triu(s, 1).T
-    t = float(rng.choice([0.4, 0.5, 0.6]))
-    iu = np.triu_indices(n, 1)
-    keep = (s[iu] >= t) | (rng.random(len(iu[0])) < 0.3)
-    a, b = iu[0][keep], iu[1][keep]
+    # (unrounded scores: no ties, whose order the two may break differently)
+    n, s, t, a, b = _random_graph(100 + seed, 30, None)
 
     def fn(p):
         return s[p[:, 0], p[:, 1]]
