@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -268,7 +269,7 @@ def _result_path(key: str, config: Config) -> Path:
     return directory / "results" / f"{key[:40]}.npz"
 
 
-_PAIR_FIELDS = ("a", "b", "cosine", "passage", "coverage", "entities", "dates", "duplicate", "story")
+_PAIR_FIELDS = ("a", "b", "cosine", "passage", "coverage", "dates", "duplicate", "story")
 _RESULT_FIELDS = (
     "ids",
     "langs",
@@ -413,12 +414,16 @@ def _finish(
     input_order: list[int],
 ) -> Result:
     n = len(ids)
+
+    @functools.cache
+    def weights() -> dict[str, float] | None:  # for explain() only: no decision reads names
+        return score_mod.entity_weights(evidence) if evidence is not None else None
+
     with timer.stage("index"):
         space = space_fn()
         pairs = score_mod.candidate_pairs(space, config.neighbours)
-    weights = score_mod.entity_weights(evidence) if evidence is not None else None
     with timer.stage("score"):
-        scored = score_mod.score_pairs(space, pairs, evidence, weights)
+        scored = score_mod.score_pairs(space, pairs, evidence)
     del pairs  # the scores carry the pairs
 
     # Every pair is scored once: on-demand scoring (average linkage over growing clusters asks
@@ -443,7 +448,7 @@ def _finish(
             key_list = keys.tolist()
             miss = [k for k in rest if key_list[k] not in memo]
             if miss:
-                s = score_mod.score_pairs(space, p[miss], evidence, weights)
+                s = score_mod.score_pairs(space, p[miss], evidence)
                 for k, d, st in zip(miss, s.duplicate.tolist(), s.story.tolist(), strict=True):
                     memo[key_list[k]] = (d, st)
             for k in rest:
@@ -494,7 +499,7 @@ def _finish(
             model=model,
             pairs=scored,
             extras={
-                "explain_fn": lambda ra, rb: explain_evidence(space, unit_texts, evidence, weights, ra, rb),
+                "explain_fn": lambda ra, rb: explain_evidence(space, unit_texts, evidence, weights(), ra, rb),
                 "recluster": lambda c: assemble(c, _Timer()),
             },
             _row={ids[r]: r for r in range(n)},

@@ -338,7 +338,6 @@ class PairScores:
     cosine: np.ndarray  # centred document cosine
     passage: np.ndarray  # centred passage cosine (title and lead embedded as one text)
     coverage: np.ndarray  # sentence alignment coverage
-    entities: np.ndarray  # weighted shared names/numbers
     dates: np.ndarray  # +1 event dates agree, -1 conflict, 0 unknown
     duplicate: np.ndarray  # duplicate-level score
     story: np.ndarray  # story-level score
@@ -414,7 +413,6 @@ def score_pairs(
     space: Space,
     pairs: np.ndarray,
     evidence: Sequence[Evidence] | None,
-    weights: dict[str, float] | None,
 ) -> PairScores:
     """Score candidate pairs (an (p, 2) int array).
 
@@ -426,7 +424,6 @@ def score_pairs(
     pb = pairs[:, 1].astype(np.int64) if p else np.zeros(0, np.int64)
     cos = np.empty(p, dtype=np.float32)
     cov = np.empty(p, dtype=np.float32)
-    ent = np.zeros(p, dtype=np.float32)
     if space.passages is None:
         pas = cos
     else:
@@ -446,7 +443,6 @@ def score_pairs(
         cov[k] = align(space, a, b).coverage
     if evidence is not None:
         for k, (a, b) in enumerate(zip(pa.tolist(), pb.tolist(), strict=True)):
-            ent[k] = entity_overlap(evidence[a], evidence[b], weights)
             dates[k] = date_relation(evidence[a], evidence[b])
     return PairScores(
         a=pa,
@@ -454,7 +450,6 @@ def score_pairs(
         cosine=cos,
         passage=pas,
         coverage=cov,
-        entities=ent,
         dates=dates,
         duplicate=duplicate_score(cov, cos).astype(np.float32),
         story=story_score(cos, cov, pas, dates).astype(np.float32),

@@ -67,7 +67,7 @@ def test_single_unit_pairs_score_as_their_alignment():
     langs = ["en", "vi"] * 300
     space = score_mod.space_from_documents(x, langs)
     pairs = score_mod.candidate_pairs(space, 10)
-    s = score_mod.score_pairs(space, pairs, None, None)
+    s = score_mod.score_pairs(space, pairs, None)
     cov = np.array([score_mod.align(space, int(a), int(b)).coverage for a, b in pairs], np.float32)
     cos = np.array([float(space.docs[a] @ space.docs[b]) for a, b in pairs], np.float32)
     assert np.array_equal(s.coverage, cov)
