@@ -1,7 +1,9 @@
-"""Tests of dedup.read and dedup.write on real files: formats, field mapping, rejects, atomicity."""
+"""Tests of dedup.io on real files: formats, field mapping, validation, rejects, pass-through of
+every input field, atomic writes."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
 import io
@@ -10,6 +12,7 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -17,10 +20,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import dedup.write as write_mod
-from dedup.errors import DedupError, InputError, OutputError
-from dedup.read import FieldMap, ReadResult, Reject, read_articles
-from dedup.write import write_records, write_rejects
+import dedup
+import dedup.io.writers as write_mod
+from dedup.errors import ConfigError, DedupError, InputError, OutputError
+from dedup.io import (
+    Article,
+    FieldMap,
+    ReadResult,
+    Reject,
+    input_format,
+    output_format,
+    read_articles,
+    validate_records,
+    write_records,
+    write_rejects,
+)
 
 SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "seeds"
 
@@ -86,11 +100,8 @@ def test_jsonl_round_trip(tmp_path: Path) -> None:
     )
     assert a1.published == "2023-12-05"
     assert a2.published == "2023-12-05T10:30:00+07:00"
-    assert a1.extra == {
-        "tags": ["politics", "japan"],
-        "meta": {"words": 12, "paywall": False},
-        "score": 0.5,
-    }
+    assert a1.fields == RECORDS[0] and list(a1.fields) == list(RECORDS[0])  # every field, in order
+    assert a2.fields == RECORDS[1]
     assert a2.title is None and a2.html is False
     assert a2.text == RECORDS[1]["text"]
 
@@ -133,9 +144,10 @@ def test_csv_round_trip(tmp_path: Path) -> None:
     assert a1.lang == "vi" and a1.published == "2023-12-05"
     assert a2.title is None and a2.url is None  # empty cells are absent values
     # CSV carries text: nested values come back JSON-encoded, booleans as true/false
-    assert a1.extra["tags"] == '["politics", "japan"]'
-    assert json.loads(a1.extra["meta"]) == {"words": 12, "paywall": False}
-    assert a1.extra["score"] == "0.5"
+    assert a1.fields["tags"] == '["politics", "japan"]'
+    assert json.loads(a1.fields["meta"]) == {"words": 12, "paywall": False}
+    assert a1.fields["score"] == "0.5"
+    assert a2.fields["title"] == "" and a2.fields["lang"] == ""  # cells exactly as read
 
 
 def test_csv_writes_booleans_nested_and_missing_keys(tmp_path: Path) -> None:
@@ -161,15 +173,11 @@ def test_parquet_round_trip(tmp_path: Path) -> None:
     check_total(r)
     a1, a2 = r.articles
     assert a1.text == RECORDS[0]["text"] and a1.lang == "vi"
-    assert a1.extra == {
-        "tags": ["politics", "japan"],
-        "meta": {"words": 12, "paywall": False},
-        "score": 0.5,
-    }
-    assert a2.title is None and a2.extra["tags"] == []
+    assert a1.fields == RECORDS[0]
+    assert a2.title is None and a2.fields["tags"] == [] and a2.fields["title"] is None
 
 
-def test_parquet_native_types_become_python(tmp_path: Path) -> None:
+def test_parquet_native_types_are_kept(tmp_path: Path) -> None:
     path = tmp_path / "typed.parquet"
     table = pa.table(
         {
@@ -186,9 +194,27 @@ def test_parquet_native_types_become_python(tmp_path: Path) -> None:
     a, b = r.articles
     assert (a.id, b.id) == ("10", "11")
     assert a.published == "2023-12-05T10:30:00" and b.published is None
-    assert a.extra == {"day": "2024-01-02", "blob": "/wA=", "n": 1}
-    assert b.extra["blob"] == "ok"
-    json.dumps(dict(a.extra))  # JSON-able
+    assert a.fields == {
+        "id": 10,
+        "text": "first",
+        "published": dt.datetime(2023, 12, 5, 10, 30),
+        "day": dt.date(2024, 1, 2),
+        "blob": b"\xff\x00",
+        "n": 1,
+    }
+    assert b.fields["blob"] == b"ok"
+    out = tmp_path / "typed.jsonl"  # the JSON writer makes them JSON: ISO dates, base64 or UTF-8 text
+    write_records([a.fields, b.fields], out)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows[0] == {
+        "id": 10,
+        "text": "first",
+        "published": "2023-12-05T10:30:00",
+        "day": "2024-01-02",
+        "blob": "/wA=",
+        "n": 1,
+    }
+    assert rows[1]["blob"] == "ok" and rows[1]["published"] is None
 
 
 def test_parquet_writes_mixed_columns_as_text(tmp_path: Path) -> None:
@@ -256,6 +282,8 @@ def test_directory(tmp_path: Path) -> None:
     ]
     assert r.articles[0].text.startswith("<html>")
     assert r.articles[2].text == "with BOM"
+    assert r.articles[1].fields == {"id": "b", "text": "plain text article"}
+    assert r.articles[2].fields == {"id": "bom", "text": "with BOM"}
 
 
 def test_directory_rejects(tmp_path: Path) -> None:
@@ -312,7 +340,7 @@ def test_field_map_jsonl(tmp_path: Path) -> None:
     r = read_articles(path, fields=fields)
     (a,) = r.articles
     assert (a.id, a.text, a.title) == ("7", "mapped", "H")
-    assert a.extra == {"text": "an extra now"}  # the unmapped standard name passes through
+    assert a.fields == {"doc_id": 7, "body": "mapped", "text": "an extra now", "headline": "H"}
     rej = only_reject(r)
     assert (rej.line, rej.id) == (2, "8")
     assert rej.reason == "missing 'body' (map another field with --text-field)"
@@ -323,11 +351,12 @@ def test_field_map_csv_and_parquet(tmp_path: Path) -> None:
     csv_path.write_text("doc_id,body,lang\nx,hello,EN\n")
     fields = FieldMap(text="body", id="doc_id")
     (a,) = read_articles(csv_path, fields=fields).articles
-    assert (a.id, a.text, a.lang, a.extra) == ("x", "hello", "en", {})
+    assert (a.id, a.text, a.lang) == ("x", "hello", "en")
+    assert a.fields == {"doc_id": "x", "body": "hello", "lang": "EN"}
     pq_path = tmp_path / "m.parquet"
     write_records([{"doc_id": "y", "body": "hi", "k": 1}], pq_path)
     (b,) = read_articles(pq_path, fields=fields).articles
-    assert (b.id, b.text, b.extra) == ("y", "hi", {"k": 1})
+    assert (b.id, b.text, b.fields) == ("y", "hi", {"doc_id": "y", "body": "hi", "k": 1})
 
 
 def test_html_flag_in_records(tmp_path: Path) -> None:
@@ -337,8 +366,8 @@ def test_html_flag_in_records(tmp_path: Path) -> None:
         '{"id": "2", "text": "x", "html": "<p>raw page</p>"}',
     )
     a, b = read_articles(path).articles
-    assert a.html is True and "html" not in a.extra
-    assert b.html is False and b.extra == {"html": "<p>raw page</p>"}
+    assert a.html is True and a.fields["html"] is True
+    assert b.html is False and b.fields == {"id": "2", "text": "x", "html": "<p>raw page</p>"}
 
 
 # ---------------------------------------------------------------- bad records
@@ -480,7 +509,7 @@ def test_csv_rejects_and_record_numbers(tmp_path: Path) -> None:
     r = read_articles(path)
     check_total(r)
     assert [a.id for a in r.articles] == ["a", "e"]
-    assert r.articles[0].text == "two\nlines" and r.articles[0].extra == {"extra": "1"}
+    assert r.articles[0].fields == {"id": "a", "text": "two\nlines", "extra": "1"}
     got = [(j.line, j.id, j.reason.split(" (")[0]) for j in r.rejects]
     assert got == [
         (3, "b", "empty 'text'"),
@@ -564,8 +593,9 @@ def test_input_not_found(tmp_path: Path) -> None:
 def test_unknown_format(tmp_path: Path) -> None:
     path = tmp_path / "data.xml"
     path.write_text("<a/>")
-    with pytest.raises(InputError, match="cannot tell the format"):
+    with pytest.raises(InputError, match="cannot tell the format") as info:
         read_articles(path)
+    assert "--input-format" in str(info.value) and "--format)" not in str(info.value)
     path.write_text('{"id": "1", "text": "x"}\n')
     assert read_articles(path, fmt="jsonl").articles[0].id == "1"
     with pytest.raises(InputError, match="unknown input format"):
@@ -781,3 +811,398 @@ def test_texts_survive_round_trip(tmp_path: Path, texts: list[str], ext: str) ->
     r = read_articles(out)
     assert r.rejects == ()
     assert [(a.id, a.text) for a in r.articles] == [(x["id"], x["text"]) for x in records]
+
+
+# ---------------------------------------------------------------- formats: --input-format
+
+FORMATS = ["jsonl", "json", "csv", "tsv", "parquet"]
+
+
+def test_format_names() -> None:
+    assert input_format("data.bin", "NDJSON") == "jsonl"
+    assert input_format("data.bin", ".csv") == "csv"
+    assert input_format("data.bin", "pq") == "parquet"
+    assert input_format("-", "tsv") == "tsv" and input_format("-") == "jsonl"
+    assert input_format("x", "dir") == "dir"
+    assert output_format("x.bin", "ndjson") == "jsonl" and output_format("x.csv") == "csv"
+    with pytest.raises(OutputError, match="unknown output format 'dir'"):
+        output_format("x", "dir")
+    with pytest.raises(InputError, match="unknown input format 'xml'"):
+        input_format("x.jsonl", "xml")
+
+
+def _feed_stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_stdin_with_input_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    src = tmp_path / f"src.{kind}"
+    write_records(RECORDS, src)
+    _feed_stdin(monkeypatch, src.read_bytes())
+    r = read_articles("-", fmt=kind)
+    check_total(r)
+    assert r.rejects == () and [a.id for a in r.articles] == ["a1", "a2"]
+    assert [a.text for a in r.articles] == [x["text"] for x in RECORDS]
+    assert r.positions[0][0] == "-"
+    if kind in ("jsonl", "json", "parquet"):  # typed formats: the records as written
+        assert r.articles[0].fields == RECORDS[0]
+
+
+def test_stdin_dir_format_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    _feed_stdin(monkeypatch, b"")
+    with pytest.raises(InputError, match="cannot read the 'dir' format from stdin"):
+        read_articles("-", fmt="dir")
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_odd_extension_with_input_format(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "export.data"
+    write_records(RECORDS, path, fmt=kind)
+    with pytest.raises(InputError, match="--input-format"):
+        read_articles(path)
+    r = read_articles(path, fmt=kind)
+    assert r.rejects == () and [a.id for a in r.articles] == ["a1", "a2"]
+
+
+def test_odd_extension_gzip_with_input_format(tmp_path: Path) -> None:
+    plain = tmp_path / "x.jsonl"
+    write_records(RECORDS, plain)
+    gz = tmp_path / "dump.txt.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    assert [a.fields for a in read_articles(gz, fmt="jsonl").articles] == RECORDS
+
+
+# ---------------------------------------------------------------- validate_records (the library)
+
+
+def test_validate_records_good() -> None:
+    recs: list[Any] = [
+        {"id": 1, "text": "one", "lang": "EN", "tags": ["a"], "n": 2},
+        Article(id="two", text="two"),
+        {"doc": "3", "body": "three", "published": "2024-02-30"},
+    ]
+    r = validate_records(recs[:2])
+    assert r.rejects == () and r.total == 2
+    a, b = r.articles
+    assert (a.id, a.lang, a.fields) == ("1", "en", recs[0])
+    assert b is recs[1] and b.fields == {}  # an Article is taken as it is
+    assert r.positions == (("records", 1), ("records", 2))
+    recs[0]["tags"].append("b")  # the fields are a copy of the record, not the record
+    recs[0]["n"] = 3
+    assert a.fields["n"] == 2
+    (c,) = validate_records(iter(recs[2:]), fields=FieldMap(id="doc", text="body")).articles
+    assert (c.id, c.text, c.published, c.fields) == ("3", "three", None, recs[2])
+
+
+def test_validate_records_bad() -> None:
+    recs: list[Any] = [
+        {"id": "ok", "text": "fine"},
+        {"id": "x"},
+        ["not", "a", "record"],
+        {"id": True, "text": "bool id"},
+        {"id": "y", "text": "a\x00b"},
+        {"id": "z", "text": "  "},
+        {"id": "last", "text": "fine too"},
+    ]
+    r = validate_records(recs, source="batch")
+    check_total(r)
+    assert r.total == len(recs)
+    assert [a.id for a in r.articles] == ["ok", "last"]
+    assert r.positions == (("batch", 1), ("batch", 7))
+    got = [(j.line, j.id, j.source, j.reason) for j in r.rejects]
+    assert got == [
+        (2, "x", "batch", "missing 'text' (map another field with FieldMap(text=...))"),
+        (3, None, "batch", "expected a mapping (dict) or an Article with 'id' and 'text', got array"),
+        (
+            4,
+            None,
+            "batch",
+            "'id' must be a string or an integer, got a boolean "
+            "(give every record a unique id, or map another field with FieldMap(id=...))",
+        ),
+        (5, "y", "batch", "'text' contains NUL bytes (binary data, not text)"),
+        (6, "z", "batch", "empty 'text' (no text to compare; fill it in or drop the record)"),
+    ]
+
+
+def test_validate_records_duplicate_ids() -> None:
+    recs: list[Any] = [
+        {"id": 5, "text": "first"},
+        {"id": "6", "text": ""},
+        {"id": "5", "text": "same id as a string"},
+        Article(id="5", text="an Article with a seen id"),
+        Article(id="6", text="the first valid 6"),
+        {"id": "6", "text": "second valid 6"},
+    ]
+    r = validate_records(recs)
+    check_total(r)
+    assert [(a.id, a.text) for a in r.articles] == [("5", "first"), ("6", "the first valid 6")]
+    dupes = [(j.line, j.id, j.reason) for j in r.rejects if "duplicate" in j.reason]
+    assert dupes == [
+        (3, "5", "duplicate id '5' (first seen on line 1; give every record a unique id)"),
+        (4, "5", "duplicate id '5' (first seen on line 1; give every record a unique id)"),
+        (6, "6", "duplicate id '6' (first seen on line 5; give every record a unique id)"),
+    ]
+
+
+def test_validate_records_fail() -> None:
+    recs = [{"id": "a", "text": "x"}, {"id": "b", "body": "y"}, {"id": "c"}]
+    with pytest.raises(InputError) as info:
+        validate_records(recs, on_error="fail")
+    assert str(info.value) == "records line 2: missing 'text' (map another field with FieldMap(text=...))"
+    with pytest.raises(InputError, match=r"^records line 2: duplicate id 'a' \(first seen on line 1"):
+        validate_records([{"id": "a", "text": "x"}, Article("a", "y")], on_error="fail")
+    with pytest.raises(ConfigError, match="on_error"):
+        validate_records(recs, on_error="skip")  # type: ignore[arg-type]
+    assert validate_records([]) == ReadResult((), (), 0)
+    with pytest.raises(InputError, match="expected an iterable of records, got one dict"):
+        validate_records(cast(Any, {"id": "a", "text": "x"}))
+
+
+AGREE = [
+    {"id": "1", "text": "t", "published": "2023-12-05"},
+    {"id": "2", "text": "t", "published": "2023-12-05T10:30:00+07:00"},
+    {"id": "3", "text": "t", "published": " 2023-12-05 10:30 "},
+    {"id": "4", "text": "t", "published": "yesterday"},
+    {"id": "5", "text": "t", "published": "2023-02-30"},
+    {"id": "6", "text": "t", "published": 20231205},
+    {"id": "7", "text": "t", "published": ""},
+    {"id": "8", "text": "<p>t</p>", "html": True},
+    {"id": "9", "text": "t", "html": False},
+    {"id": "10", "text": "t", "html": "yes"},
+    {"id": "11", "text": "t", "html": 1},
+    {"id": "12", "text": "t", "html": "<p>a raw page</p>", "lang": " VI "},
+]
+
+
+@pytest.mark.parametrize("rec", AGREE, ids=lambda r: r["id"])
+def test_library_and_reader_agree(tmp_path: Path, rec: dict[str, Any]) -> None:
+    path = jsonl(tmp_path / "one.jsonl", json.dumps(rec))
+    (from_file,) = read_articles(path).articles
+    (from_library,) = validate_records([rec]).articles
+    from_mapping = Article.from_mapping(rec)
+    assert from_file == from_library == from_mapping  # every standard field, `published` and `html` too
+    assert from_file.fields == from_library.fields == from_mapping.fields == rec
+    assert (from_file.published, from_file.html) == {
+        "1": ("2023-12-05", False),
+        "2": ("2023-12-05T10:30:00+07:00", False),
+        "3": ("2023-12-05 10:30", False),
+        "8": (None, True),
+    }.get(rec["id"], (None, False))
+
+
+def test_library_and_reader_reject_alike(tmp_path: Path) -> None:
+    bad: list[Any] = [{"id": "x", "text": 3}, {"text": "no id"}, {"id": "x", "text": "\x01\x02\x03\x04a"}]
+    path = jsonl(tmp_path / "bad.jsonl", *[json.dumps(b) for b in bad])
+    file_reasons = [j.reason.split(" (")[0] for j in read_articles(path).rejects]
+    lib_reasons = [j.reason.split(" (")[0] for j in validate_records(bad).rejects]
+    assert file_reasons == lib_reasons and len(lib_reasons) == 3
+    with pytest.raises(InputError, match=r"^article 0 \(id x\): 'text' must be a string, got number"):
+        Article.from_mapping(bad[0], where="article 0")
+
+
+def test_article_fields() -> None:
+    a = Article(id="a", text="t")
+    assert a.fields == {}
+    assert a == Article(id="a", text="t", fields={"id": "a", "text": "t", "x": 1})  # not compared
+    assert "fields" not in repr(a)
+    assert hash(a) == hash(Article(id="a", text="t", fields={"tags": ["a list"]}))
+    assert dedup.Article is Article  # the package exports the io record type
+
+
+# ---------------------------------------------------------------- pass-through of every field
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal values of equal types, all the way down (1 != 1.0 != True), dict keys in order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+TYPED = [
+    {
+        "id": "t1",
+        "text": "Trương Thị Mai held talks.",
+        "n": 3,
+        "big": 2**70,
+        "neg": -1,
+        "x": 0.1,
+        "whole": 2.0,
+        "ok": True,
+        "no": False,
+        "nothing": None,
+        "tags": ["a", 1, 2.5, None, True, {"k": [1, 2]}],
+        "meta": {"words": 12, "paywall": False, "authors": [{"name": "Đặng", "id": 7}], "e": {}},
+        "empty_list": [],
+        "emoji": "🗞️ ✓ \u2028 line",
+        "published": "2023-12-05",
+    },
+    {"id": "t2", "text": "Svensk text.", "only_here": {"z": None}, "n": -5, "ok": False},
+    {"text": "id comes later", "id": 9, "n": 0},
+]
+
+
+def test_jsonl_pass_through(tmp_path: Path) -> None:
+    src = jsonl(tmp_path / "in.jsonl", *[json.dumps(r, ensure_ascii=False) for r in TYPED])
+    r = read_articles(src)
+    assert r.rejects == ()
+    for a, rec in zip(r.articles, TYPED, strict=True):
+        assert same(dict(a.fields), rec)
+    out = tmp_path / "out.jsonl"
+    write_records([{**a.fields, "cluster": "c", "canonical": a.id == "t1"} for a in r.articles], out)
+    back = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert len(back) == 3
+    for got, rec, a in zip(back, TYPED, r.articles, strict=True):
+        assert same(got, {**rec, "cluster": "c", "canonical": a.id == "t1"})  # no keys of other rows
+    assert "Trương" in out.read_text("utf-8")  # UTF-8, not escapes
+
+
+def test_jsonl_writes_datetimes_as_iso_strings(tmp_path: Path) -> None:
+    when = dt.datetime(2023, 12, 5, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    (a,) = validate_records(
+        [{"id": "d", "text": "t", "published": when, "day": dt.date(2024, 1, 2)}]
+    ).articles
+    assert a.published == "2023-12-05T10:30:00+07:00" and a.fields["published"] is when
+    out = tmp_path / "o.jsonl"
+    write_records([dict(a.fields)], out)
+    assert json.loads(out.read_text()) == {
+        "id": "d",
+        "text": "t",
+        "published": "2023-12-05T10:30:00+07:00",
+        "day": "2024-01-02",
+    }
+
+
+CSV_INPUT = (
+    "id,text,title,score,flag,code,tags,note,empty\r\n"
+    'a1,"Hello, ""world""\r\nsecond line",Tiêu đề,0.50,true,007,"[1, 2]", lead and trail ,\r\n'
+    'a2,Plain text,,1e3,FALSE,0x1F,{"k": 1},"tab\there",\r\n'
+)
+TSV_INPUT = (
+    "id\ttext\ttitle\tscore\tflag\tcode\ttags\tnote\tempty\n"
+    'a1\t"Hello, ""world""\nsecond line"\tTiêu đề\t0.50\ttrue\t007\t[1, 2]\t lead and trail \t\n'
+    'a2\tPlain text\t\t1e3\tFALSE\t0x1F\t{"k": 1}\t"tab\there"\t\n'
+)
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_csv_pass_through_identical_cells(tmp_path: Path, delimiter: str) -> None:
+    ext, text = ("csv", CSV_INPUT) if delimiter == "," else ("tsv", TSV_INPUT)
+    src = tmp_path / f"in.{ext}"
+    src.write_bytes(text.encode("utf-8"))
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    header, cells = rows[0], rows[1:]
+    r = read_articles(src)
+    assert r.rejects == ()
+    for a, row in zip(r.articles, cells, strict=True):
+        assert a.fields == dict(zip(header, row, strict=True)) and list(a.fields) == header
+        assert all(type(v) is str for v in a.fields.values())
+    out = tmp_path / f"out.{ext}"
+    write_records([{**a.fields, "cluster": "a1"} for a in r.articles], out)
+    with open(out, encoding="utf-8", newline="") as fh:
+        back = list(csv.reader(fh, delimiter=delimiter))
+    assert back[0] == [*header, "cluster"]
+    assert back[1:] == [[*row, "a1"] for row in cells]  # every cell exactly as it came in
+    again = read_articles(out)  # and what dedup reads back is the same
+    assert [dict(a.fields) for a in again.articles] == [{**a.fields, "cluster": "a1"} for a in r.articles]
+
+
+def _typed_table() -> pa.Table:
+    utc = dt.timezone.utc
+    return pa.table(
+        {
+            "id": pa.array(["p1", "p2", "p3"], pa.string()),
+            "text": pa.array(["first text", "second text", "third"], pa.string()),
+            "n": pa.array([1, None, 2**40], pa.int64()),
+            "x": pa.array([0.5, float("nan"), None], pa.float64()),
+            "ok": pa.array([True, False, None], pa.bool_()),
+            "published": pa.array(
+                [dt.datetime(2023, 12, 5, 10, 30, tzinfo=utc), None, dt.datetime(2024, 1, 1, tzinfo=utc)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "seen": pa.array([dt.datetime(2023, 1, 2, 3, 4, 5, 6), None, None], pa.timestamp("us")),
+            "day": pa.array([dt.date(2024, 1, 2), None, dt.date(2024, 1, 3)], pa.date32()),
+            "tags": pa.array([["a", "b"], [], None], pa.list_(pa.string())),
+            "nums": pa.array([[1, 2], [3], []], pa.list_(pa.int64())),
+            "meta": pa.array(
+                [{"words": 12, "who": "Đặng"}, None, {"words": None, "who": "x"}],
+                pa.struct([("words", pa.int64()), ("who", pa.string())]),
+            ),
+            "nothing": pa.array([None, None, None], pa.null()),
+            "blob": pa.array([b"\xff\x00", b"ok", None], pa.binary()),
+        }
+    )
+
+
+def test_parquet_pass_through_keeps_arrow_types(tmp_path: Path) -> None:
+    table = _typed_table()
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src)
+    r = read_articles(src)
+    assert r.rejects == ()
+    expected = pq.read_table(src).to_pylist()
+    for a, row in zip(r.articles, expected, strict=True):
+        assert list(a.fields) == table.column_names
+        assert all(same(a.fields[k], v) or (k == "x" and v != v) for k, v in row.items())
+    assert r.articles[0].published == "2023-12-05T10:30:00+00:00"
+    out = tmp_path / "out.parquet"
+    write_records([{**a.fields, "cluster": "p1", "canonical": a.id == "p1"} for a in r.articles], out)
+    back = pq.read_table(out)
+    assert back.column_names == [*table.column_names, "cluster", "canonical"]
+    for name in table.column_names:
+        assert back.schema.field(name).type == table.schema.field(name).type, name
+    assert back.schema.field("canonical").type == pa.bool_()
+    got = back.to_pylist()
+    for row, want in zip(got, expected, strict=True):
+        for k, v in want.items():
+            assert same(row[k], v) or (k == "x" and v != v and row[k] != row[k]), (k, row[k], v)
+
+
+def test_parquet_pass_through_to_jsonl_and_csv(tmp_path: Path) -> None:
+    src = tmp_path / "in.parquet"
+    pq.write_table(_typed_table(), src)
+    (a, *_) = read_articles(src).articles
+    write_records([dict(a.fields)], tmp_path / "o.jsonl")
+    row = json.loads((tmp_path / "o.jsonl").read_text())
+    assert row["published"] == "2023-12-05T10:30:00+00:00" and row["meta"] == {"words": 12, "who": "Đặng"}
+    assert row["n"] == 1 and row["ok"] is True and row["blob"] == "/wA=" and row["nothing"] is None
+    write_records([dict(a.fields)], tmp_path / "o.csv")
+    with open(tmp_path / "o.csv", encoding="utf-8", newline="") as fh:
+        header, cells = list(csv.reader(fh))
+    got = dict(zip(header, cells, strict=True))
+    assert got["published"] == "2023-12-05T10:30:00+00:00" and got["ok"] == "true" and got["nothing"] == ""
+    assert json.loads(got["tags"]) == ["a", "b"] and got["n"] == "1"
+
+
+def test_columns_in_only_some_records(tmp_path: Path) -> None:
+    records: list[dict[str, Any]] = [
+        {"id": "1", "text": "a", "kicker": "Breaking", "n": 1},
+        {"id": "2", "text": "b", "tags": ["x"], "n": 2},
+        {"id": "3", "text": "c", "meta": {"k": True}},
+    ]
+    src = jsonl(tmp_path / "in.jsonl", *[json.dumps(r) for r in records])
+    arts = read_articles(src).articles
+    rows = [{**a.fields, "cluster": "1"} for a in arts]
+    write_records(rows, tmp_path / "o.jsonl")
+    back = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert all(same(b, r) for b, r in zip(back, rows, strict=True))  # each record keeps its own keys
+    write_records(rows, tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text().splitlines() == [
+        "id,text,kicker,n,cluster,tags,meta",
+        "1,a,Breaking,1,1,,",
+        '2,b,,2,1,"[""x""]",',
+        '3,c,,,1,,"{""k"": true}"',
+    ]
+    write_records(rows, tmp_path / "o.parquet")
+    table = pq.read_table(tmp_path / "o.parquet")
+    assert table.column_names == ["id", "text", "kicker", "n", "cluster", "tags", "meta"]
+    assert table.schema.field("n").type == pa.int64()
+    assert table.schema.field("tags").type == pa.list_(pa.string())
+    assert table.column("meta").to_pylist() == [None, None, {"k": True}]
+    assert table.column("kicker").to_pylist() == ["Breaking", None, None]

@@ -1,11 +1,17 @@
-"""Write result records and rejects: JSON Lines, JSON, CSV, TSV or Parquet, atomically.
+"""The write stage: result records in, files (or stdout) out, written atomically.
 
-A file is written to a temporary file next to it and moved into place with `os.replace`, so an
-interrupted run leaves either the old file or the new one, never part of one. "-" writes to stdout.
+Takes a sequence of mappings (result records: `{**article.fields, **dedup_fields}`, or rejects)
+and writes them as JSON Lines, JSON, CSV, TSV or Parquet, keeping each value's type as far as
+the format allows: JSON keeps numbers, booleans, null, nested lists and objects (datetimes become
+ISO 8601 strings); CSV/TSV write strings back unchanged; Parquet keeps int, float, bool, string,
+timestamp, date, binary, list and struct columns as such. A file is written to a temporary file
+next to it and moved into place with `os.replace`, so an interrupted run leaves either the old
+file or the new one, never part of one. "-" writes to stdout.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
 import dataclasses
@@ -23,38 +29,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import IO, Any
 
-from .errors import OutputError
-from .read import Reject
+from ..errors import OutputError
+from .formats import output_format
+from .records import Reject
 
-__all__ = ["check_target", "write_records", "write_rejects", "output_format"]
-
-EXTENSIONS: dict[str, str] = {
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
-FORMATS = ("jsonl", "ndjson", "json", "csv", "tsv", "parquet")
-
-
-def output_format(path: str | Path, fmt: str | None = None) -> str:
-    """The format `write_records` would use for `path` (`ndjson` -> `jsonl`)."""
-    if fmt is not None:
-        name = fmt.lower().lstrip(".")
-        if name not in FORMATS:
-            raise OutputError(f"unknown output format {fmt!r} (use one of {', '.join(FORMATS)})")
-        return "jsonl" if name == "ndjson" else name
-    if str(path) == "-":
-        return "jsonl"
-    suffix = Path(path).suffix.lower()
-    if suffix in EXTENSIONS:
-        return EXTENSIONS[suffix]
-    raise OutputError(
-        f"cannot tell the output format of {path} from its extension (name it .jsonl, .csv or .parquet)"
-    )
+__all__ = ["check_target", "write_records", "write_rejects"]
 
 
 def check_target(path: str | Path, *, fmt: str | None = None) -> None:
@@ -77,25 +56,34 @@ def check_target(path: str | Path, *, fmt: str | None = None) -> None:
         os.unlink(probe)
 
 
-def write_records(records: Sequence[Mapping[str, Any]], path: str | Path, *, fmt: str | None = None) -> None:
+def write_records(
+    records: Sequence[Mapping[str, Any]], path: str | Path, *, fmt: str | None = None, schema: Any = None
+) -> None:
     """Write `records` to `path`: the format comes from `fmt` or the extension; "-" is stdout.
 
-    Nested values (lists, dicts) are JSON in JSON Lines, JSON-encoded text in CSV and nested
-    types in Parquet; text is UTF-8 and never escaped. Raises `OutputError` naming the path
-    when it cannot be written.
+    Values keep their types: JSON writes each record with its own keys in order (numbers,
+    booleans, null and nested lists/objects as they are; datetimes as ISO 8601 strings, bytes as
+    UTF-8 text or base64, NaN as null); CSV/TSV write strings unchanged and other values as
+    text (true/false, JSON for nested values, empty for None); Parquet infers one Arrow type per
+    column (int64, double, bool, string, timestamp, date, binary, list, struct, null) and stores a
+    column of mixed types as text; with `schema` (a Parquet input's, `ReadResult.schema`) the
+    input's columns keep their Arrow types (int8, float32, timestamp[ms], decimal, map, ...).
+    CSV, TSV and Parquet columns are the union of the records' keys in first-seen order; a key a
+    record lacks is an empty cell or null there. Text is UTF-8 and never escaped. Raises
+    `OutputError` naming the path when it cannot be written.
     """
     if str(path) != "-":
         _check_target(Path(path))
     kind = output_format(path, fmt)
     if str(path) == "-":
-        _write_stdout(records, kind)
+        _write_stdout(records, kind, schema)
         return
     target = Path(path)
     if target.is_symlink():  # write where the link points, as open() would, keeping the link
         target = target.resolve()
     with _atomic(target) as fh:
         if kind == "parquet":
-            _write_parquet(records, fh)
+            _write_parquet(records, fh, schema)
         else:
             _write_text(records, kind, fh)
 
@@ -109,7 +97,7 @@ def _write_text(records: Sequence[Mapping[str, Any]], kind: str, fh: IO[bytes]) 
         text.detach()
 
 
-def _write_stdout(records: Sequence[Mapping[str, Any]], kind: str) -> None:
+def _write_stdout(records: Sequence[Mapping[str, Any]], kind: str, schema: Any = None) -> None:
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:  # a text-only stream (captured output, notebooks)
         if kind == "parquet":
@@ -118,7 +106,7 @@ def _write_stdout(records: Sequence[Mapping[str, Any]], kind: str) -> None:
     else:
         sys.stdout.flush()
         if kind == "parquet":
-            _write_parquet(records, buffer)
+            _write_parquet(records, buffer, schema)
         else:
             _write_text(records, kind, buffer)
         buffer.flush()
@@ -204,8 +192,11 @@ def _default(o: Any) -> Any:
         return o.value
     if isinstance(o, PurePath):
         return str(o)
-    if isinstance(o, bytes):
-        return o.decode("utf-8", errors="replace")
+    if isinstance(o, (bytes, bytearray)):  # text when it is UTF-8, else base64
+        try:
+            return bytes(o).decode("utf-8")
+        except UnicodeDecodeError:
+            return base64.b64encode(o).decode("ascii")
     if dataclasses.is_dataclass(o) and not isinstance(o, type):
         return dataclasses.asdict(o)
     item = getattr(o, "item", None)  # numpy scalar (or 1-element array)
@@ -313,7 +304,7 @@ def _write_tsv(records: Sequence[Mapping[str, Any]], out: IO[str]) -> None:
     _write_delimited(records, out, "\t")
 
 
-def _write_parquet(records: Sequence[Mapping[str, Any]], out: IO[bytes]) -> None:
+def _write_parquet(records: Sequence[Mapping[str, Any]], out: IO[bytes], schema: Any = None) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -321,8 +312,12 @@ def _write_parquet(records: Sequence[Mapping[str, Any]], out: IO[bytes]) -> None
     arrays = []
     for c in columns:
         values = [_arrow_value(r.get(c)) for r in records]
+        arr = None
+        if schema is not None and c in schema.names:  # the input's column type, for values as read
+            arr = _typed([r.get(c) for r in records], schema.field(c).type)
         try:
-            arr = pa.array(values)
+            if arr is None:
+                arr = pa.array(values)
             if _has_empty_struct(arr.type):
                 raise TypeError("a struct without fields cannot be stored in Parquet")
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
@@ -336,7 +331,28 @@ def _write_parquet(records: Sequence[Mapping[str, Any]], out: IO[bytes]) -> None
     pq.write_table(table, out)
 
 
+def _typed(values: list[Any], kind: Any) -> Any:
+    """`values` as an Arrow array of the input column's type `kind`, or None when they do not fit it
+    (a column that dedup's fields replaced, for one)."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values, type=kind)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    try:  # e.g. nanosecond timestamps kept as ISO text by the reader
+        return pa.array(values).cast(kind)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return None
+
+
+# Values Arrow stores as they are (timestamp, date, time, duration, decimal, binary columns).
+_ARROW_NATIVE = (dt.date, dt.time, dt.timedelta, decimal.Decimal, bytes)
+
+
 def _arrow_value(v: Any) -> Any:
+    if isinstance(v, _ARROW_NATIVE):  # datetime is a date
+        return v
     v = _plain(v)
     if isinstance(v, dict):
         return {str(k): _arrow_value(x) for k, x in v.items()}
