@@ -1,31 +1,22 @@
 """Language identification with ISO 639-1 codes (py3langid under the hood).
 
-`detect` labels one text, `detect_blocks` many short ones, and `dominant` picks the language of a
-page from its blocks by character mass, so that a few misread headlines cannot outvote the article.
-The py3langid model (about 0.6 s to load) is loaded once, lazily, behind a lock; classifying does
-not mutate it, so one instance is shared by all threads.
+`detect` labels one text; `profile` gives a text's log-likelihood under every language, so that
+the clean stage can ask whether a short block may be written in the page's language
+(`Profile.fits`); `char_mass` weighs text by script. The py3langid model (about 0.6 s to load) is
+loaded once, lazily, behind a lock; classifying does not mutate it, so one instance is shared by
+all threads.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "UND",
-    "Profile",
-    "char_mass",
-    "detect",
-    "detect_blocks",
-    "dominant",
-    "fits",
-    "profile",
-]
+__all__ = ["UND", "Profile", "char_mass", "detect", "profile"]
 
 UND = "und"
 
@@ -50,10 +41,8 @@ _ALIASES: dict[str, str] = {
     "zxx": UND,
 }
 
-# Longest text fed to the model (its start and middle): cost is linear in bytes (about 1 ms per
-# 1,000 characters) and accuracy has saturated: 100 % on the 960 NTREX articles from 600 on.
-_MAX_CHARS = 1000
-_BLOCK_CHARS = 1000
+_MAX_CHARS = 1000  # longest text `detect` reads (start and middle): cost is linear, accuracy saturated
+_BLOCK_CHARS = 1000  # the same for `profile`
 
 _LETTER = re.compile(r"[^\W\d_]")
 # Han, kana and Hangul carry about as much text per character as three Latin letters.
@@ -150,8 +139,8 @@ class Profile:
     def fits(self, lang: str, tolerance: float = 0.6) -> bool:
         """Whether the text may be written in `lang`: its log-likelihood under `lang` is within
         `tolerance` per byte of the best language's. Unlike comparing labels this is robust on
-        short texts: names-only headlines and close languages fit (NTREX titles: at most 0.46
-        per byte), a headline in another language does not (typically 1 to 4)."""
+        short texts: names-only headlines and close languages fit, a headline in another language
+        does not (the default 0.6 is measured in benchmarks/README.md)."""
         if lang == UND or self.best == UND or self.raw is None:
             return True
         score = self.score(lang)
@@ -171,28 +160,3 @@ def profile(text: str, limit: int = _BLOCK_CHARS) -> Profile:
     raw = _raw_scores(sample)
     best = _labels[int(raw.argmax())]
     return Profile(best, len(sample.encode("utf-8", "surrogatepass")), raw)
-
-
-def fits(text: str, lang: str, tolerance: float = 0.6) -> bool:
-    """Whether `text` may be written in `lang` (see `Profile.fits`); blank texts fit all."""
-    return profile(text).fits(lang, tolerance)
-
-
-def detect_blocks(blocks: Sequence[str]) -> list[str]:
-    """`detect` for each block (long blocks are sampled to bound the cost)."""
-    return [detect(_sample(b, _BLOCK_CHARS)) if b else UND for b in blocks]
-
-
-def dominant(text_blocks: Sequence[str]) -> str:
-    """The language with the most character mass over the blocks ("und" if none has letters).
-
-    Each block votes for its detected language with its `char_mass`, so short, unreliable blocks
-    (headlines, widgets) weigh little against the paragraphs of the article.
-    """
-    mass: dict[str, int] = {}
-    for block, lang in zip(text_blocks, detect_blocks(text_blocks), strict=True):
-        if lang != UND:
-            mass[lang] = mass.get(lang, 0) + char_mass(block)
-    if not mass:
-        return UND
-    return max(sorted(mass), key=lambda c: mass[c])

@@ -14,9 +14,9 @@ from dedup.clean import Cleaned, clean_html, clean_text, split_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "fixtures" / "seeds"
-SHARED = ROOT.parent / "shared" / "data"
-NTREX = SHARED / "ntrex128-dev" / "articles_15lang.jsonl"
-FLORES = SHARED / "flores200-devtest" / "articles_6lang.jsonl"
+DATA = ROOT / "benchmarks" / "data"  # the NTREX and FLORES sets, copied from ../shared/data
+NTREX = DATA / "ntrex128-dev" / "articles_15lang.jsonl"
+FLORES = DATA / "flores200-devtest" / "articles_6lang.jsonl"
 
 S000 = "000_134a85180f117a65"
 S001 = "001_33010cc912393b4e"
@@ -243,7 +243,9 @@ def test_single_paragraph_unchanged(text: str) -> None:
     assert c.removed == ()
 
 
-@pytest.mark.skipif(not (NTREX.exists() and FLORES.exists()), reason="shared data not present")
+@pytest.mark.skipif(
+    not (NTREX.exists() and FLORES.exists()), reason="benchmarks/data NTREX/FLORES files not present"
+)
 def test_ntrex_and_flores_documents_unchanged() -> None:
     rows = read_jsonl(NTREX) + read_jsonl(FLORES)
     assert len(rows) > 2000
@@ -252,7 +254,7 @@ def test_ntrex_and_flores_documents_unchanged() -> None:
         assert c.text == norm(r["text"]), r["id"]
 
 
-@pytest.mark.skipif(not NTREX.exists(), reason="shared data not present")
+@pytest.mark.skipif(not NTREX.exists(), reason="benchmarks/data NTREX file not present")
 def test_ntrex_paragraph_pages_keep_nearly_everything() -> None:
     """Title line + paragraphs of 1-3 sentences, no boilerplate: nearly all text is kept."""
     rng = random.Random(0)
@@ -515,8 +517,13 @@ def test_site_header_is_not_a_title() -> None:
     from dedup.clean import site_titles
 
     page = "\n".join(
-        ["The Daily Courier - Independent news since 1921", "Home > World > Asia", "Floods recede in Hue",
-         "2018-09-30 11:56 GMT+7", *ARTICLE]
+        [
+            "The Daily Courier - Independent news since 1921",
+            "Home > World > Asia",
+            "Floods recede in Hue",
+            "2018-09-30 11:56 GMT+7",
+            *ARTICLE,
+        ]
     )
     assert clean_text(page).title == "Floods recede in Hue"
     a, b, c = (Cleaned("Site News", (f"Text {k}.",), (), "en") for k in range(3))
@@ -534,8 +541,11 @@ def test_site_banner_gives_way_to_the_headline() -> None:
     """A banner as long as the headline is picked on one page; across pages it is the site's."""
     from dedup.clean import page_titles
 
-    heads = ["Mexico vows to keep troops off the streets", "Quake toll rises above eight hundred",
-             "Central bank holds rates for a third month"]
+    heads = [
+        "Mexico vows to keep troops off the streets",
+        "Quake toll rises above eight hundred",
+        "Central bank holds rates for a third month",
+    ]
     cleaned = [clean_text(_outlet_page(k, h)) for k, h in enumerate(heads)]
     assert cleaned[0].title == "World Wire - Breaking news, analysis and video"
     assert page_titles(cleaned) == heads
@@ -550,3 +560,85 @@ def test_headline_with_a_full_stop_above_its_date_line() -> None:
     assert c.paragraphs[0].startswith("Story number 0")
     # a short sentence above the text with no date line below it stays text
     assert clean_text("\n".join(["It was bad.", *ARTICLE])).title is None
+
+
+# --------------------------------------------------------------------------------------------
+# the language reported: the page language, or the kept text's when the page is all lists
+# --------------------------------------------------------------------------------------------
+
+ZH_ARTICLE = (
+    "萨默塞特郡（Somerset） 一 16 岁少年被捅伤，三名十几岁男孩和一名 20 岁男子涉嫌谋杀未遂被捕。"
+    "周六 04:00 BST左右，在米德索莫诺顿的一条街道上，警方接到报警。"
+    "警方表示，受害者被送往医院治疗，伤势严重但没有生命危险，调查仍在进行之中。"
+)
+EN_RECORDS = [
+    (
+        "Indonesia Tsunami and Quake Devastate an Island, Killing Hundreds",
+        "In the aftermath of the Lombok earthquake, foreign nongovernmental organizations were told they "
+        "were not needed, even though more than 10 percent of the island's population had been dislocated.",
+    ),
+    (
+        "Watch: Liverpool's Daniel Sturridge dips deep equalizer vs. Chelsea",
+        "Daniel Sturridge saved Liverpool from a Premier League loss to Chelsea with a score in the 89th "
+        "minute on Saturday at Stamford Bridge in London, from a pass by Xherdan Shaqiri.",
+    ),
+    (
+        "Death toll from Indonesia tsunami rises to 832",
+        "The death toll in Indonesia's earthquake and tsunami has climbed to 832, the country's disaster "
+        "agency said early Sunday, and many people were reported trapped in the rubble of buildings.",
+    ),
+    (
+        "Police arrest man, 32, on suspicion of murder after woman is stabbed to death",
+        "A murder investigation has been launched after a woman's body was found in Birkenhead this "
+        "morning, and a 32-year-old man has been arrested on suspicion of murder.",
+    ),
+    (
+        "Parliament's statue of Cromwell becomes latest memorial hit by 'rewriting history' row",
+        "The Cromwell Society described the suggestion as folly and an attempt to rewrite history, "
+        "while its critics said the statue should be moved away from the Houses of Parliament.",
+    ),
+    (
+        "Killer Pig Mauls Chinese Farmer to Death",
+        "A farmer was attacked and killed by a pig in a market in southwest China, according to local "
+        "media reports, and was found dead with a severed artery near a sty at the market.",
+    ),
+    (
+        "Hurricane Rosa's remnants to bring widespread heavy rain to southwest US",
+        "As forecast, Hurricane Rosa is weakening as it moves over the cooler waters of the northern "
+        "coast of Mexico, but it will bring flooding rains across northern Mexico and the US southwest.",
+    ),
+    (
+        "British PM May accuses critics of 'playing politics' over Brexit",
+        "Prime Minister Theresa May accused critics of her plans to leave the European Union of playing "
+        "politics with Britain's future in an interview with the Sunday Times newspaper.",
+    ),
+]
+
+
+def test_page_of_lists_reports_the_language_of_the_text_kept() -> None:
+    """Article, caption and a long related list chained into one list: no text block is left to
+    read the page language from, so the heaviest blocks (English teasers) outvote the article,
+    and the reported language is that of the text kept, as `detect` finds it."""
+    from dedup.langid import detect
+
+    lines = [
+        "米德索莫诺顿（Midsomer Norton） 袭击事件:四次谋杀未遂犯被捕",
+        "30/09/2018 | 20:08",
+        ZH_ARTICLE,
+        "周六 04:00 BST左右. (图片: Olga Ivanova/Antara)",
+        "警方已呼吁手机拍下了事发视频的各方人士提供线索。",
+        "查看更多",
+    ]
+    for k, (head, teaser) in enumerate(EN_RECORDS):
+        lines += [head, f"1{k}:3{k} 0{k + 1}/03/2023", teaser]
+    lines += [
+        "Đọc nhiều",
+        "1. Londonderry: Những người đàn ông bị bắt giữ khi tông xe vào nhà",
+        "2. Lễ hội Công dân Toàn cầu là gì và có đóng góp gì cho việc Xóa đói Giảm nghèo hay không?",
+        "Tin tức",
+        "Thế giới",
+        "© 2025 Báo Thời Sự. Bản quyền thuộc về Báo Thời Sự.",
+    ]
+    c = clean_text("\n\n".join(lines))
+    assert c.paragraphs == (ZH_ARTICLE,)
+    assert c.lang == "zh" == detect(c.text)

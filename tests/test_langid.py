@@ -1,4 +1,5 @@
-"""Language identification: NTREX accuracy per language, the seeds, code normalisation, mixing."""
+"""Language identification: NTREX accuracy per language, the seeds, code normalisation, the page
+language found while cleaning (and that it equals the detection of the cleaned text)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from dedup.langid import UND, char_mass, detect, detect_blocks, dominant, fits, profile
+from dedup.clean import clean_text
+from dedup.langid import UND, char_mass, detect, profile
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "fixtures" / "seeds"
-NTREX = ROOT.parent / "shared" / "data" / "ntrex128-dev" / "articles_15lang.jsonl"
+NTREX = ROOT / "benchmarks" / "data" / "ntrex128-dev" / "articles_15lang.jsonl"  # copied from ../shared/data
 NTREX_LANGS = [
     "en",
     "vi",
@@ -38,7 +40,7 @@ def read_jsonl(path: Path) -> list[dict[str, str]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-@pytest.mark.skipif(not NTREX.exists(), reason="shared data not present")
+@pytest.mark.skipif(not NTREX.exists(), reason="benchmarks/data NTREX file not present")
 def test_ntrex_accuracy_per_language() -> None:
     rows = read_jsonl(NTREX)
     total: Counter[str] = Counter()
@@ -57,14 +59,13 @@ def test_ntrex_accuracy_per_language() -> None:
         assert acc >= 0.9, (lang, acc, confusions)
 
 
-@pytest.mark.skipif(not NTREX.exists(), reason="shared data not present")
-def test_ntrex_dominant_on_sentences() -> None:
-    """`dominant` over the sentence blocks of an article finds its language."""
-    from dedup.clean import split_sentences
-
-    rows = read_jsonl(NTREX)
-    wrong = [r["id"] for r in rows[::7] if dominant(split_sentences(r["text"])) != r["lang"]]
-    assert len(wrong) <= 2, wrong
+@pytest.mark.skipif(not NTREX.exists(), reason="benchmarks/data NTREX file not present")
+def test_ntrex_page_language_is_the_detected_language() -> None:
+    """The page language found while cleaning is the article's language and the one `detect`
+    finds in the cleaned text, so the pipeline need not detect it again."""
+    for r in read_jsonl(NTREX):
+        c = clean_text(r["text"], r["title"])
+        assert c.lang == r["lang"] == detect(c.text[:5000]), r["id"]
 
 
 def seed_texts() -> dict[str, str]:
@@ -77,27 +78,25 @@ def test_seed_languages() -> None:
     assert set(texts) == set(expected)
     for name, text in texts.items():
         assert detect(text) == expected[name], name
-        lines = [x for x in text.splitlines() if x.strip()]
-        assert dominant(lines) == expected[name], name
+        c = clean_text(text)
+        assert c.lang == expected[name] == detect(c.text[:5000]), name
 
 
-def test_dominant_weighs_by_characters() -> None:
+def test_page_language_is_read_from_the_text_not_the_headlines() -> None:
     lines = [x for x in seed_texts()["000_134a85180f117a65"].splitlines() if x.strip()]
     paragraphs, headlines = lines[:3], lines[13:]
     blocks = paragraphs + headlines
-    langs = detect_blocks(blocks)
-    # the Vietnamese headlines outnumber the English paragraphs four to one but weigh less
+    langs = [detect(b) for b in blocks]
+    # the Vietnamese headlines outnumber the English paragraphs four to one but are not text
     assert langs.count("vi") == 12 and langs.count("en") == 3
-    assert dominant(blocks) == "en"
+    assert clean_text("\n".join(blocks)).lang == "en"
 
 
 def test_blank_and_symbols_are_undetermined() -> None:
     for text in ["", "   ", "\n\t", "12345 67", "!!! ??? ...", "14:24 08/06/2025", "👍👍"]:
         assert detect(text) == UND
-    assert dominant([]) == UND
-    assert dominant(["", "123"]) == UND
-    assert detect_blocks([]) == []
-    assert detect_blocks(["", "Det här är en mening på svenska om vädret i dag."]) == [UND, "sv"]
+        assert profile(text).best == UND
+    assert detect("Det här är en mening på svenska om vädret i dag.") == "sv"
 
 
 def test_codes_are_normalised() -> None:
@@ -117,6 +116,9 @@ def test_codes_are_normalised() -> None:
 
 
 def test_fits_short_headlines() -> None:
+    def fits(text: str, lang: str) -> bool:
+        return profile(text).fits(lang)
+
     assert fits("Elite League: Dundee Stars 5-3 Belfast Giants", "sv")  # names fit any language
     assert fits("Cooperation between the Communist Party of Vietnam and Japan", "en")
     assert not fits("Vietnam.vn - Nền tảng quảng bá Việt Nam", "en")
