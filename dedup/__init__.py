@@ -7,10 +7,18 @@
 
 from __future__ import annotations
 
-from .article import Article
-from .config import CanonicalPolicy, Config, Precision
-from .encoder import Encoder, HashEncoder, SentenceTransformerEncoder
-from .errors import ConfigError, DedupError, EncoderError, InputError, ModelError
+from .config import CanonicalPolicy, Config, OnError, Precision
+from .encoders import Encoder, HashEncoder, SentenceTransformerEncoder, get_encoder
+from .errors import (
+    ConfigError,
+    DedupError,
+    EncoderError,
+    InputError,
+    ModelError,
+    NoUsableRecords,
+    OutputError,
+)
+from .io import Article, FieldMap, ReadResult, Reject, read_articles, write_records
 from .pipeline import cluster, cluster_embeddings
 from .result import Explanation, Result
 
@@ -19,18 +27,27 @@ __version__ = "0.1.0"
 __all__ = [
     "Article",
     "CanonicalPolicy",
-    "Precision",
     "Config",
     "ConfigError",
     "DedupError",
     "Encoder",
     "EncoderError",
     "Explanation",
+    "FieldMap",
     "HashEncoder",
     "InputError",
     "ModelError",
+    "NoUsableRecords",
+    "OnError",
+    "OutputError",
+    "Precision",
+    "ReadResult",
+    "Reject",
     "Result",
     "SentenceTransformerEncoder",
     "cluster",
     "cluster_embeddings",
+    "get_encoder",
+    "read_articles",
+    "write_records",
 ]

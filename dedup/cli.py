@@ -9,21 +9,23 @@ other exception is reported as an internal error (DEDUP_DEBUG=1 shows its traceb
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import json
 import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
-from enum import Enum
+import typing
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from . import __version__
-from .config import CanonicalPolicy, Config, Precision
-from .errors import DedupError, InputError
+from .config import BOUNDS, CanonicalPolicy, Config, OnError, Precision
+from .errors import DedupError, NoUsableRecords
 
 app = typer.Typer(
     add_completion=False,
@@ -33,11 +35,6 @@ app = typer.Typer(
 )
 model_app = typer.Typer(no_args_is_help=True, help="Build or inspect the embedding model.")
 app.add_typer(model_app, name="model")
-
-
-class OnError(str, Enum):
-    reject = "reject"
-    fail = "fail"
 
 
 def _fail(msg: str) -> None:
@@ -118,7 +115,7 @@ def _same_file(a: str, b: str) -> bool:
 
 def _check_outputs(input_path: str, output: str, rejects: str | None) -> None:
     """Fail before any work if an output could not be written or would overwrite the input."""
-    from .write import check_target
+    from .io import check_target
 
     if rejects is not None and _same_file(output, rejects):
         raise typer.BadParameter(
@@ -132,78 +129,16 @@ def _check_outputs(input_path: str, output: str, rejects: str | None) -> None:
         check_target(path, fmt="jsonl" if opt == "--rejects" else None)
 
 
-def _text_sample(a: Any, chars: int = 4000) -> str:
-    """The start of an article's text, for the script check: HTML without markup, scripts, styles."""
-    if not a.html:
-        return str(a.text[:chars])
-    page = a.text[:500_000]
-    try:
-        from lxml import html as lxml_html
-
-        doc = lxml_html.document_fromstring(page)
-        for node in doc.xpath("//script|//style|//noscript"):
-            node.drop_tree()
-        return str(doc.text_content())[:chars]
-    except Exception:  # noqa: BLE001 - lxml refusing odd markup: fall back to stripping tags
-        import html
-        import re
-
-        return html.unescape(re.sub(r"<[^<>]{0,1000}>", " ", page))[:chars]
-
-
-def _screen_scripts(encoder: Any, rr: Any, on_error: OnError) -> tuple[list[Any], list[Any]]:
-    """Articles the model can read, and rejects for those written in a script it does not know."""
-    from .encoder import unknown_script
-    from .read import Reject, where
-
-    articles = list(rr.articles)
-    reasons = unknown_script(encoder, [_text_sample(a) for a in articles])
-    if not any(reasons):
-        return articles, []
-    keep, out = [], []
-    for k, (a, why) in enumerate(zip(articles, reasons, strict=True)):
-        if why is None:
-            keep.append(a)
-            continue
-        source, line = rr.positions[k] if k < len(rr.positions) else ("", 0)
-        if on_error is OnError.fail:
-            raise InputError(f"{where(source, line)}: {why}")
-        out.append(Reject(line=line, id=a.id, reason=why, source=source))
-    return keep, out
-
-
-def _sorted_rejects(rejects: Sequence[Any]) -> list[Any]:
-    return sorted(rejects, key=lambda r: (r.source, r.line))
-
-
 def _split(v: str | None) -> tuple[str, ...]:
     return tuple(x.strip() for x in v.split(",") if x.strip()) if v else ()
 
 
-def _thresholds(v: str | None, config: Config) -> dict[str, float]:
-    """Parse `duplicate=0.5,story=0.3` (or `0.5,0.3`)."""
-    if not v:
-        return {}
-    out: dict[str, float] = {}
-    parts = [p.strip() for p in v.split(",") if p.strip()]
-    names = ["duplicate", "story"]
-    for k, p in enumerate(parts):
-        name, _, val = p.rpartition("=")
-        name = name.strip() or (names[k] if k < 2 else "")
-        if name not in names:
-            raise DedupError(f"--level-thresholds: unknown level {name!r} (use duplicate=X,story=Y)")
-        try:
-            out[f"{name}_threshold"] = float(val)
-        except ValueError:
-            raise DedupError(f"--level-thresholds: {val!r} is not a number") from None
-    return out
+_D = Config()  # every default comes from Config
 
 
-def _read(input_path: str, fields: dict[str, str | None], on_error: OnError) -> Any:
-    from .read import FieldMap, read_articles
-
-    fm = FieldMap(**{k: v for k, v in fields.items() if v})
-    return read_articles(input_path, fields=fm, on_error=on_error.value)
+def _bounded(name: str) -> dict[str, float]:
+    low, high = BOUNDS[name]
+    return {"min": low, "max": high}
 
 
 InputArg = Annotated[
@@ -211,7 +146,54 @@ InputArg = Annotated[
 ]
 ModelOpt = Annotated[
     str,
-    typer.Option("--model", "-m", help="e5-small (built in), or a sentence-transformers name or path."),
+    typer.Option("--model", "-m", help="e5-small (built in), a sentence-transformers name or path, or hash."),
+]
+DupOpt = Annotated[
+    float,
+    typer.Option(
+        "--duplicate-threshold",
+        **_bounded("duplicate_threshold"),
+        help="Duplicate score that joins a cluster.",
+    ),
+]
+StoryOpt = Annotated[
+    float,
+    typer.Option(
+        "--story-threshold",
+        **_bounded("story_threshold"),
+        help="Story score that joins two clusters' stories.",
+    ),
+]
+PreferOpt = Annotated[
+    str | None, typer.Option("--prefer-lang", help="Languages preferred as canonical, e.g. en,vi.")
+]
+PolicyOpt = Annotated[CanonicalPolicy, typer.Option("--canonical", help="Canonical policy.")]
+SourcesOpt = Annotated[
+    str | None, typer.Option("--source-priority", help="Sources in order of preference (policy source).")
+]
+DeviceOpt = Annotated[str | None, typer.Option("--device", help="cpu, cuda, ... (default cpu).")]
+PrecisionOpt = Annotated[
+    Precision, typer.Option("--precision", help="How the default model runs on the CPU (other models: fp32).")
+]
+MaxUnitsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-units", **_bounded("max_units"), help="Units embedded per article: title + first sentences."
+    ),
+]
+BatchOpt = Annotated[
+    int, typer.Option("--batch-size", **_bounded("batch_size"), help="Texts per encoder batch.")
+]
+NeighboursOpt = Annotated[
+    int, typer.Option("--neighbours", **_bounded("neighbours"), help="Candidates per article.")
+]
+CacheDirOpt = Annotated[
+    str | None, typer.Option("--cache-dir", help="Cache folder (default: $DEDUP_HOME/cache).")
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the caches.")]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--input-format", help="jsonl, json, csv, tsv or parquet: for stdin or an odd extension."),
 ]
 IdField = Annotated[str | None, typer.Option("--id-field", help="Input field holding the id.")]
 TextField = Annotated[str | None, typer.Option("--text-field", help="Input field holding the text.")]
@@ -221,156 +203,166 @@ PublishedField = Annotated[
     str | None, typer.Option("--published-field", help="Input field holding the date.")
 ]
 SourceField = Annotated[str | None, typer.Option("--source-field", help="Input field holding the source.")]
-PrecisionOpt = Annotated[
-    Precision,
-    typer.Option("--precision", help="How the default model runs on the CPU (other models: fp32)."),
-]
-MaxUnitsOpt = Annotated[
-    int,
-    typer.Option(
-        "--max-units", min=1, max=10_000, help="Units embedded per article: title + first sentences."
-    ),
-]
-_DEFAULTS = Config()
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")]
 
 
+#: The options every command that runs the pipeline takes (`cluster`, `explain`): name -> (type, default).
+RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "model": (ModelOpt, _D.model),
+    "duplicate_threshold": (DupOpt, _D.duplicate_threshold),
+    "story_threshold": (StoryOpt, _D.story_threshold),
+    "prefer_lang": (PreferOpt, None),
+    "policy": (PolicyOpt, _D.canonical_policy),
+    "source_priority": (SourcesOpt, None),
+    "device": (DeviceOpt, _D.device),
+    "precision": (PrecisionOpt, _D.precision),
+    "max_units": (MaxUnitsOpt, _D.max_units),
+    "batch_size": (BatchOpt, _D.batch_size),
+    "neighbours": (NeighboursOpt, _D.neighbours),
+    "cache_dir": (CacheDirOpt, _D.cache_dir),
+    "no_cache": (NoCacheOpt, not _D.cache),
+    "input_format": (FormatOpt, None),
+    "id_field": (IdField, None),
+    "text_field": (TextField, None),
+    "title_field": (TitleField, None),
+    "lang_field": (LangField, None),
+    "published_field": (PublishedField, None),
+    "source_field": (SourceField, None),
+    "quiet": (Quiet, False),
+}
+
+
+def with_run_options(fn: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the `RUN_OPTIONS` after its own parameters; they reach it as one dict `run`."""
+    own = [p for p in inspect.signature(fn).parameters.values() if p.name != "run"]
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
+        for name, (kind, default) in RUN_OPTIONS.items()
+    ]
+
+    @functools.wraps(fn)
+    def command(**kw: Any) -> None:
+        fn(**{k: v for k, v in kw.items() if k not in RUN_OPTIONS}, run={k: kw[k] for k in RUN_OPTIONS})
+
+    hints = {k: v for k, v in typing.get_type_hints(fn, include_extras=True).items() if k != "run"}
+    command.__annotations__ = {**hints, **{p.name: p.annotation for p in extra}}
+    command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [p.replace(annotation=hints[p.name]) for p in own] + extra
+    )
+    del command.__wrapped__  # typer reads __signature__, not the wrapped function's
+    return command
+
+
+def _config(run: dict[str, Any], **more: Any) -> Config:
+    """The Config of a command's run options (and its own settings in `more`)."""
+    return Config(
+        model=run["model"],
+        duplicate_threshold=run["duplicate_threshold"],
+        story_threshold=run["story_threshold"],
+        canonical_policy=run["policy"],
+        prefer_lang=_split(run["prefer_lang"]),
+        source_priority=_split(run["source_priority"]),
+        batch_size=run["batch_size"],
+        neighbours=run["neighbours"],
+        device=run["device"],
+        precision=run["precision"],
+        max_units=run["max_units"],
+        progress=not run["quiet"],
+        cache=not run["no_cache"],
+        cache_dir=run["cache_dir"],
+        **more,
+    )
+
+
+def _read(input_path: str, run: dict[str, Any]) -> Any:
+    """The input's articles and rejects (fields mapped by the run options); an empty input is an error."""
+    from .io import FieldMap, read_articles
+
+    names = ("id", "text", "title", "lang", "published", "source")
+    fm = FieldMap(**{k: run[f"{k}_field"] for k in names if run[f"{k}_field"]})
+    rr = read_articles(input_path, fields=fm, fmt=run["input_format"])  # the pipeline applies on_error
+    if rr.total == 0:
+        if input_path != "-" and Path(input_path).is_dir():
+            _fail(f"{input_path} holds no .txt, .html or .htm files (the input is empty)")
+        _fail(f"{'stdin' if input_path == '-' else input_path} holds no records (the input is empty)")
+    return rr
+
+
 @app.command("cluster")
+@with_run_options
 def cluster_cmd(
     input_path: InputArg,
     output: Annotated[
-        str,
-        typer.Option("--output", "-o", help="Output file (.jsonl, .csv, .parquet) or - for stdout."),
+        str, typer.Option("--output", "-o", help="Output file (.jsonl, .csv, .parquet) or - for stdout.")
     ] = "-",
-    level_thresholds: Annotated[
-        str | None,
-        typer.Option("--level-thresholds", help="Thresholds, e.g. duplicate=0.45,story=0.45."),
-    ] = None,
-    prefer_lang: Annotated[
-        str | None,
-        typer.Option("--prefer-lang", help="Languages preferred as canonical, e.g. en,vi."),
-    ] = None,
-    policy: Annotated[
-        CanonicalPolicy, typer.Option("--canonical", help="Canonical policy.")
-    ] = CanonicalPolicy.LONGEST,
-    source_priority: Annotated[
-        str | None,
-        typer.Option("--source-priority", help="Sources in order of preference (policy source)."),
-    ] = None,
-    model: ModelOpt = "e5-small",
-    device: Annotated[str | None, typer.Option("--device", help="cpu, cuda, ... (default cpu).")] = None,
-    precision: PrecisionOpt = _DEFAULTS.precision,
-    max_units: MaxUnitsOpt = _DEFAULTS.max_units,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=4096)] = 32,
-    neighbours: Annotated[
-        int, typer.Option("--neighbours", min=1, max=1000, help="Candidates per article.")
-    ] = 20,
-    cache_dir: Annotated[
-        str | None, typer.Option("--cache-dir", help="Embedding cache folder (default: $DEDUP_HOME/cache).")
-    ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither read nor write the embedding cache.")
-    ] = False,
     rejects: Annotated[
-        str | None, typer.Option("--rejects", help="Write unreadable records here (JSONL).")
+        str | None, typer.Option("--rejects", help="Write unusable records here (JSONL).")
     ] = None,
     on_error: Annotated[
-        OnError,
-        typer.Option("--on-error", help="reject: skip bad records; fail: stop at the first."),
-    ] = OnError.reject,
-    id_field: IdField = None,
-    text_field: TextField = None,
-    title_field: TitleField = None,
-    lang_field: LangField = None,
-    published_field: PublishedField = None,
-    source_field: SourceField = None,
-    quiet: Quiet = False,
+        OnError, typer.Option("--on-error", help="reject: set bad records aside; fail: stop at the first.")
+    ] = _D.on_error,
+    slim: Annotated[
+        bool, typer.Option("--slim", help="Write only id and dedup's fields, not the input's.")
+    ] = False,
+    *,
+    run: dict[str, Any],
 ) -> None:
-    """Cluster INPUT at the duplicate and story levels and write one record per article.
+    """Cluster INPUT at the duplicate and story levels and write one record per article: its input
+    fields, then dedup's.
 
     Every input record ends up exactly once in the output or, when unusable, in --rejects
     (with its line, id and the reason); --on-error fail stops at the first unusable record.
     """
     with _errors():
-        from .encoder import check_model, get_encoder
+        from .encoders import check_model
+        from .io import where, write_records, write_rejects
         from .pipeline import cluster
-        from .write import write_records, write_rejects
 
-        base = Config(
-            model=model,
-            canonical_policy=policy,
-            prefer_lang=_split(prefer_lang),
-            source_priority=_split(source_priority),
-            batch_size=batch_size,
-            neighbours=neighbours,
-            device=device,
-            precision=precision,
-            max_units=max_units,
-            progress=not quiet,
-            cache=not no_cache,
-            cache_dir=cache_dir,
-        )
-        config = base.with_(**_thresholds(level_thresholds, base)) if level_thresholds else base
-        fields = {
-            "id": id_field,
-            "text": text_field,
-            "title": title_field,
-            "lang": lang_field,
-            "published": published_field,
-            "source": source_field,
-        }
+        config = _config(run, on_error=on_error)
         _check_outputs(input_path, output, rejects)  # before any work: fail in a second, not in an hour
-        check_model(model)
-        rr = _read(input_path, fields, on_error)
-        if rr.total == 0:
-            if input_path != "-" and Path(input_path).is_dir():
-                _fail(f"{input_path} holds no .txt, .html or .htm files (the input is empty)")
-            _fail(f"{'stdin' if input_path == '-' else input_path} holds no records (the input is empty)")
-        encoder = get_encoder(
-            model, device=device, batch_size=batch_size, progress=not quiet, precision=config.precision
-        )
-        articles, unreadable = _screen_scripts(encoder, rr, on_error) if rr.articles else ([], [])
-        rejected = _sorted_rejects([*rr.rejects, *unreadable])
-        if not articles:
+        check_model(config.model)
+        rr = _read(input_path, run)
+        try:
+            result = cluster(rr, config)
+        except NoUsableRecords as exc:
             if rejects:
-                write_rejects(rejected, rejects)
-            first = rejected[0]
+                write_rejects(list(exc.rejects), rejects)
+            first = exc.rejects[0]
             _fail(
                 f"none of the {rr.total} records of {input_path} is usable, all were rejected "
-                f"(the first: {_where(first)}: {first.reason})"
+                f"(the first: {where(first.source, first.line)}: {first.reason})"
                 + (f"; see {rejects}" if rejects else "; --rejects FILE lists them all")
             )
-        result = cluster(articles, config, encoder=encoder)
-        write_records(result.to_records(), output)
+            return
+        write_records(result.to_records(slim=slim), output, schema=rr.schema)
         if rejects:
-            write_rejects(rejected, rejects)
-        if not quiet:
-            s = result.summary()
-            msg = (
-                f"dedup: {s['articles']} articles -> {s['duplicate_clusters']} duplicate clusters, "
-                f"{s['stories']} stories"
-            )
-            if rejected:
-                msg += f"; {len(rejected)} of {rr.total} records rejected" + (
-                    f" (see {rejects})" if rejects else " (--rejects FILE lists them)"
-                )
-            timing = ", ".join(f"{k} {v:.1f}s" for k, v in s["timings"].items() if v >= 0.05)
-            typer.echo(msg + (f" [{timing}]" if timing else ""), err=True)
+            write_rejects(list(result.rejects), rejects)
+        if not run["quiet"]:
+            _print_summary(result, rr.total, rejects)
             if output != "-":
                 _print_clusters(result)
 
 
-def _where(r: Any) -> str:
-    from .read import where
-
-    return where(r.source, r.line)
+def _print_summary(result: Any, total: int, rejects: str | None) -> None:
+    s = result.summary()
+    msg = (
+        f"dedup: {s['articles']} articles -> {s['duplicate_clusters']} duplicate clusters, "
+        f"{s['stories']} stories"
+    )
+    if result.rejects:
+        msg += f"; {len(result.rejects)} of {total} records rejected" + (
+            f" (see {rejects})" if rejects else " (--rejects FILE lists them)"
+        )
+    if result.from_cache:
+        msg += " (read back from the result cache)"
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in s["timings"].items() if v >= 0.05)
+    typer.echo(msg + (f" [{timing}]" if timing else ""), err=True)
 
 
 def _print_clusters(result: Any) -> None:
     """Human-readable clusters on stderr."""
-    stories = result.stories
     dup_of = result.canonical
-    for k, story in enumerate(stories, 1):
+    for k, story in enumerate(result.stories, 1):
         typer.echo(f"story {k}: canonical {story[0]}", err=True)
         seen: list[str] = []
         for aid in story:
@@ -383,46 +375,34 @@ def _print_clusters(result: Any) -> None:
 
 
 @app.command("explain")
+@with_run_options
 def explain_cmd(
     a_id: Annotated[str, typer.Argument(help="Id of the first article.")],
     b_id: Annotated[str, typer.Argument(help="Id of the second article.")],
     input_path: InputArg,
-    model: ModelOpt = "e5-small",
-    precision: PrecisionOpt = _DEFAULTS.precision,
-    max_units: MaxUnitsOpt = _DEFAULTS.max_units,
-    level_thresholds: Annotated[str | None, typer.Option("--level-thresholds")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    id_field: IdField = None,
-    text_field: TextField = None,
-    title_field: TitleField = None,
-    lang_field: LangField = None,
-    quiet: Quiet = False,
+    *,
+    run: dict[str, Any],
 ) -> None:
-    """Show the evidence for one pair: scores, aligned sentences, shared names/numbers, verdicts."""
+    """Show the evidence for one pair: scores, aligned sentences, shared names/numbers, verdicts,
+    with the same settings as `dedup cluster` (a cached result is read back)."""
     with _errors():
-        from .encoder import check_model
+        from .encoders import check_model
         from .pipeline import cluster
 
-        check_model(model)
-
-        base = Config(
-            model=model,
-            precision=precision,
-            max_units=max_units,
-            progress=not quiet,
-        )
-        config = base.with_(**_thresholds(level_thresholds, base)) if level_thresholds else base
-        fields = {"id": id_field, "text": text_field, "title": title_field, "lang": lang_field}
-        rr = _read(input_path, fields, OnError.reject)
+        config = _config(run)
+        check_model(config.model)
+        rr = _read(input_path, run)
         ids = {a.id for a in rr.articles}
         for x in (a_id, b_id):
             if x not in ids:
                 _fail(f"id {x!r} is not among the {len(ids)} readable articles of {input_path}")
-        ex = cluster(rr.articles, config).explain(a_id, b_id)
-        if as_json:
-            typer.echo(json.dumps(ex.to_dict(), ensure_ascii=False, indent=2))
-        else:
-            typer.echo(str(ex))
+        result = cluster(rr, config)
+        for x in (a_id, b_id):
+            if x not in result.ids:
+                _fail(f"id {x!r} was rejected: {next(r.reason for r in result.rejects if r.id == x)}")
+        ex = result.explain(a_id, b_id)
+        typer.echo(json.dumps(ex.to_dict(), ensure_ascii=False, indent=2) if as_json else str(ex))
 
 
 @model_app.command("build")
@@ -479,10 +459,6 @@ def main(
     ] = False,
 ) -> None:
     """Cross-lingual near-duplicate and story clustering for news corpora."""
-
-
-def run() -> None:  # pragma: no cover - console entry
-    app()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,18 +23,20 @@ the same average.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .features import Evidence
+from .score.align import PAIR_BLOCK
+from .score.pairs import DATE_PENALTY, PairScorer, date_relation
+
 ScoreFn = Callable[[np.ndarray], np.ndarray]  # (p, 2) rows -> (p,) scores
 ON_DEMAND_MAX = 4096  # largest |A|*|B| whose missing pairs are scored on demand
-#: Strongest cross pairs averaged by the story level's linkage (0 would be the plain average).
-#: NTREX-15 (`benchmarks/quality.py`, story F1 / hard negatives merged at threshold 0.45): plain
-#: average 0.871 / 3.4%, k = 2-4 0.930 / 3.4%; NTREX-3 and the seeds unchanged; on the 9,600
-#: perturbed NTREX-15 copies of the speed benchmark k = 2-4 equal the plain average (k = 1, single
-#: linkage, merges more there).
+#: Strongest cross pairs averaged by the story level's linkage: a report must resemble several reports
+#: of its story, not all (NTREX-15 story F1 0.871 -> 0.930; benchmarks/README.md).
 STORY_TOP_K = 3
 
 
@@ -308,3 +310,127 @@ def story_linkage(
         k, lo, hi, s, threshold, score_fn=lambda p: cluster_scores(p[:, 0], p[:, 1]), top_k=STORY_TOP_K
     )
     return np.asarray(roots, dtype=np.int64)[lab][of_row]
+
+
+# ---- story level: evidence between duplicate clusters ---------------------------------------
+
+
+class ClusterEvidence:
+    """Story-level similarity between duplicate clusters, from their passage vectors.
+
+    Multilingual embeddings compare best within one language: two reports of one occasion in
+    the same language sit closer than either does to the other's translations. So two clusters
+    that share languages are compared on their same-language article pairs only (the mean
+    passage cosine over those pairs); clusters with no language in common on all their pairs.
+    Means of pairwise cosines are dot products of mean vectors, so each (cluster, language)
+    keeps one mean vector and any two clusters compare in O(shared languages * d).
+    """
+
+    def __init__(
+        self,
+        labels: np.ndarray,
+        vectors: np.ndarray,
+        lang: np.ndarray,
+        evidence: Sequence[Evidence] | None = None,
+    ) -> None:
+        n = labels.shape[0]
+        self.roots, self.of_row = np.unique(labels, return_inverse=True)  # clusters by smallest row
+        self.of_row = self.of_row.reshape(-1)
+        k = self.roots.shape[0]
+        n_langs = int(lang.max()) + 1 if n else 1
+        key = self.of_row.astype(np.int64) * n_langs + lang
+        gkey, g_of_row, gcount = np.unique(key, return_inverse=True, return_counts=True)
+        g_of_row = g_of_row.reshape(-1)
+        self.g_lang = gkey % n_langs
+        self.g_count = gcount.astype(np.float64)
+        g_cluster = gkey // n_langs
+        # a group's mean vector: its row for one-member groups, else a mean of the members
+        self.g_row = np.full(gkey.shape[0], -1, dtype=np.int64)
+        self.g_row[g_of_row] = np.arange(n)  # any member; right for one-member groups
+        multi = np.flatnonzero(gcount > 1)
+        self.g_multi = np.full(gkey.shape[0], -1, dtype=np.int64)
+        self.g_multi[multi] = np.arange(multi.shape[0])
+        rows = np.flatnonzero(gcount[g_of_row] > 1)
+        rows = rows[np.argsort(g_of_row[rows], kind="stable")]
+        self.multi_mean = np.zeros((multi.shape[0], vectors.shape[1]), dtype=np.float32)
+        if rows.size:  # in blocks of groups: no copy of all their rows at once (a million fit)
+            cut = np.flatnonzero(np.r_[True, g_of_row[rows][1:] != g_of_row[rows][:-1]])
+            ends = np.r_[cut[1:], rows.size]
+            for g0 in range(0, cut.size, 8192):
+                c, e = cut[g0 : g0 + 8192], ends[g0 : g0 + 8192]
+                blk = vectors[rows[c[0] : e[-1]]]
+                self.multi_mean[g0 : g0 + c.size] = np.add.reduceat(blk, c - c[0], axis=0) / gcount[
+                    multi[g0 : g0 + c.size]
+                ][:, None].astype(np.float32)
+        self.vectors = vectors
+        self.g_start = np.searchsorted(g_cluster, np.arange(k + 1))  # groups of cluster c
+        self.n_groups = np.diff(self.g_start)
+        # dates: a cluster's event date is that of its first member that has one
+        self.date: list[Evidence | None] = [None] * k
+        if evidence is not None:
+            for r in range(n - 1, -1, -1):
+                if evidence[r].date is not None:
+                    self.date[int(self.of_row[r])] = evidence[r]
+        self.dated = np.array([d is not None for d in self.date], dtype=bool)
+
+    def _gmean(self, g: np.ndarray) -> np.ndarray:
+        out = self.vectors[self.g_row[g]].astype(np.float32)
+        m = self.g_multi[g]
+        sel = np.flatnonzero(m >= 0)
+        if sel.size:
+            out[sel] = self.multi_mean[m[sel]]
+        return out
+
+    def _cmean(self, c: int) -> np.ndarray:
+        gs = np.arange(self.g_start[c], self.g_start[c + 1])
+        w = self.g_count[gs]
+        return (self._gmean(gs) * w[:, None]).sum(axis=0) / w.sum()
+
+    def scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Story scores of cluster pairs (cluster indices), in [0, 1]."""
+        a = np.asarray(a, dtype=np.int64).reshape(-1)
+        b = np.asarray(b, dtype=np.int64).reshape(-1)
+        out = np.empty(a.shape[0], dtype=np.float64)
+        one = (self.n_groups[a] == 1) & (self.n_groups[b] == 1)
+        idx = np.flatnonzero(one)
+        for s0 in range(0, idx.shape[0], PAIR_BLOCK):  # one language each: one dot product
+            sl = idx[s0 : s0 + PAIR_BLOCK]
+            ga, gb = self.g_start[a[sl]], self.g_start[b[sl]]
+            out[sl] = np.einsum("ij,ij->i", self._gmean(ga), self._gmean(gb))
+        for k in np.flatnonzero(~one).tolist():
+            ca, cb = int(a[k]), int(b[k])
+            ga = np.arange(self.g_start[ca], self.g_start[ca + 1])
+            gb = np.arange(self.g_start[cb], self.g_start[cb + 1])
+            _, ia, ib = np.intersect1d(self.g_lang[ga], self.g_lang[gb], return_indices=True)
+            if ia.size:
+                w = self.g_count[ga[ia]] * self.g_count[gb[ib]]
+                dots = np.einsum("ij,ij->i", self._gmean(ga[ia]), self._gmean(gb[ib]))
+                out[k] = float((w * dots).sum() / w.sum())
+            else:
+                out[k] = float(self._cmean(ca) @ self._cmean(cb))
+        if self.dated.any():
+            for k in np.flatnonzero(self.dated[a] & self.dated[b]).tolist():
+                if date_relation(self.date[int(a[k])], self.date[int(b[k])]) < 0:
+                    out[k] -= DATE_PENALTY
+        return np.clip(out, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Both levels as a label per row: the smallest row of its cluster."""
+
+    duplicate: np.ndarray
+    story: np.ndarray
+
+
+def cluster_levels(scorer: PairScorer, duplicate_threshold: float, story_threshold: float) -> Levels:
+    """Duplicate clusters by average linkage over the scored pairs, then stories over whole
+    duplicate clusters (so every duplicate cluster lies inside one story, whatever the thresholds)."""
+    t = scorer.table
+    dup = average_linkage(
+        scorer.n, t.a, t.b, t.duplicate, duplicate_threshold, score_fn=lambda p: scorer.scores(p, "duplicate")
+    )
+    space = scorer.space
+    groups = ClusterEvidence(dup, space.story_docs, space.doc_lang, scorer.evidence)
+    story = story_linkage(dup, t.a, t.b, story_threshold, groups.scores, groups.of_row, groups.roots)
+    return Levels(dup, story)

@@ -1,9 +1,9 @@
-"""One frozen, validated configuration object, echoed in every result."""
+"""Settings: one frozen, validated configuration object holding every default, echoed in every result."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from .errors import ConfigError
@@ -25,7 +25,22 @@ class Precision(str, enum.Enum):
     FP32 = "fp32"  # the fp32 torch model through sentence-transformers
 
 
+class OnError(str, enum.Enum):
+    """What happens to a record that cannot be used."""
+
+    REJECT = "reject"  # set it aside with its reason (Result.rejects, the CLI's --rejects file)
+    FAIL = "fail"  # stop at the first one with an InputError naming it
+
+
 DEFAULT_MODEL = "e5-small"
+#: Inclusive ranges of the numeric settings (the CLI's options are bounded by the same).
+BOUNDS: dict[str, tuple[float, float]] = {
+    "duplicate_threshold": (0.0, 1.0),
+    "story_threshold": (0.0, 1.0),
+    "neighbours": (1, 1000),
+    "max_units": (1, 10_000),
+    "batch_size": (1, 4096),
+}
 
 
 @dataclass(frozen=True)
@@ -33,37 +48,33 @@ class Config:
     """Settings of one run. Thresholds apply to the pair scores of `dedup.score`."""
 
     model: str = DEFAULT_MODEL
-    duplicate_threshold: float = 0.45
-    story_threshold: float = 0.45
-    neighbours: int = 20
+    duplicate_threshold: float = 0.45  # duplicate score (mostly sentence coverage) to join a cluster
+    story_threshold: float = 0.45  # story score between duplicate clusters to join a story
+    neighbours: int = 20  # candidate partners searched per article (FAISS nearest neighbours)
     canonical_policy: CanonicalPolicy = CanonicalPolicy.LONGEST
     prefer_lang: tuple[str, ...] = ()
     source_priority: tuple[str, ...] = ()
-    batch_size: int = 32
+    batch_size: int = 32  # texts per encoder batch
     device: str | None = None
     precision: Precision = Precision.INT8  # of the default model on the CPU (other models: fp32)
     max_units: int = 9  # units embedded per article: its title and first sentences (the lead)
     progress: bool = False
-    cache_priors: bool = True
+    cache_priors: bool = True  # keep the model's neutral-text language means on disk
     cache: bool = True  # persistent embedding cache
     cache_dir: str | None = None  # default: $DEDUP_HOME/cache
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    on_error: OnError = OnError.REJECT  # a record that cannot be used: set aside, or stop
 
     def __post_init__(self) -> None:
-        for name in ("duplicate_threshold", "story_threshold"):
+        for name, (low, high) in BOUNDS.items():
             v = getattr(self, name)
-            if not (0.0 <= float(v) <= 1.0):
-                raise ConfigError(f"{name} must be within [0, 1], got {v}")
-        if self.story_threshold > self.duplicate_threshold:
-            raise ConfigError(
-                "story_threshold must not exceed duplicate_threshold "
-                f"({self.story_threshold} > {self.duplicate_threshold}): stories contain duplicates"
-            )
-        for name, high in (("neighbours", 1000), ("max_units", 10_000), ("batch_size", 4096)):
-            v = getattr(self, name)
-            if not (1 <= v <= high):
-                raise ConfigError(f"{name} must be within [1, {high}], got {v}")
-        for name, kind in (("precision", Precision), ("canonical_policy", CanonicalPolicy)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (low <= v <= high):
+                raise ConfigError(f"{name} must be within [{low}, {high}], got {v!r}")
+        enums: tuple[tuple[str, type[enum.Enum]], ...] = (
+            ("precision", Precision),
+            ("canonical_policy", CanonicalPolicy),
+            ("on_error", OnError),
+        )
+        for name, kind in enums:
             v = getattr(self, name)
             try:
                 object.__setattr__(self, name, kind(v))
@@ -86,7 +97,7 @@ class Config:
         d = asdict(self)
         d["canonical_policy"] = self.canonical_policy.value
         d["precision"] = self.precision.value
+        d["on_error"] = self.on_error.value
         d["prefer_lang"] = list(self.prefer_lang)
         d["source_priority"] = list(self.source_priority)
-        d.pop("extra", None)
         return d

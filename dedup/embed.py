@@ -1,6 +1,10 @@
-"""Embedding stage: every article becomes a few units (its title and sentences), each embedded once.
+"""Embed stage: every article becomes a few units (its title and lead sentences) and one passage,
+each distinct text embedded once.
 
-Identical unit texts (syndicated copies, repeated captions) are embedded a single time.
+Takes cleaned articles and an encoder; gives `Units` (one vector per unit occurrence, with its
+article row and text) and one passage vector per article. Identical texts (syndicated copies,
+repeated captions) are embedded a single time; with an embedding cache, texts embedded by an
+earlier run are read back.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cache import EmbeddingCache
-from .encoder import Encoder, check_vectors
+from .clean import Cleaned, page_titles, split_sentences
+from .encoders import Encoder, check_vectors
 
 MAX_UNIT_CHARS = 600  # a unit longer than this is cut (the model truncates at 512 tokens anyway)
+MAX_TEXT_CHARS = 200_000  # of a text with no sentence found, the start taken as its one sentence
 
 
 @dataclass(frozen=True)
@@ -22,31 +28,33 @@ class Units:
 
     vectors: np.ndarray  # (m, d) float32, L2-normalised, one row per unit occurrence
     owner: np.ndarray  # (m,) int32 article row
-    is_title: np.ndarray  # (m,) bool
     texts: tuple[str, ...]  # (m,) the unit texts
 
-    @property
-    def n_units(self) -> int:
-        return int(self.owner.shape[0])
 
-    def of(self, row: int) -> np.ndarray:
-        """Indices of the units of article `row`."""
-        return np.flatnonzero(self.owner == row)
+def titles_of(given: Sequence[str | None], cleaned: Sequence[Cleaned]) -> list[str | None]:
+    """Each article's title: the given one, else the page's headline found by the clean stage."""
+    untitled = [k for k, t in enumerate(given) if not t]
+    found = dict(zip(untitled, page_titles([cleaned[k] for k in untitled]), strict=True))
+    return [t or found[k] for k, t in enumerate(given)]
+
+
+def sentences_of(c: Cleaned, raw: str) -> list[str]:
+    """The sentences of a cleaned article; a text with none is one sentence (its start)."""
+    found = [s for p in c.paragraphs for s in split_sentences(p)] if c.paragraphs else []
+    return found or [c.text[:MAX_TEXT_CHARS] or raw[:MAX_TEXT_CHARS]]
 
 
 def make_units(
     titles: Sequence[str | None], sentences: Sequence[Sequence[str]], max_units: int = 9
-) -> tuple[list[str], list[int], list[bool]]:
-    """Flatten titles and sentences into unit texts, owners and title flags (max_units per article)."""
+) -> tuple[list[str], list[int]]:
+    """Flatten titles and sentences into unit texts and their owners (max_units per article)."""
     texts: list[str] = []
     owner: list[int] = []
-    is_title: list[bool] = []
     for row, (title, sents) in enumerate(zip(titles, sentences, strict=True)):
         taken = 0
         if title and title.strip():
             texts.append(title.strip()[:MAX_UNIT_CHARS])
             owner.append(row)
-            is_title.append(True)
             taken += 1
         for s in sents:
             if taken >= max_units:
@@ -56,9 +64,8 @@ def make_units(
                 continue
             texts.append(s[:MAX_UNIT_CHARS])
             owner.append(row)
-            is_title.append(False)
             taken += 1
-    return texts, owner, is_title
+    return texts, owner
 
 
 #: Sentences of the lead that follow the title in an article's passage (its story vector)
@@ -86,7 +93,6 @@ def embed_units(
     encoder: Encoder,
     texts: Sequence[str],
     owner: Sequence[int],
-    is_title: Sequence[bool],
     *,
     batch: int = 256,
     on_batch: Callable[[int], None] | None = None,
@@ -128,6 +134,35 @@ def embed_units(
     return Units(
         vectors=np.ascontiguousarray(uvec[index], dtype=np.float32),
         owner=np.asarray(owner, dtype=np.int32),
-        is_title=np.asarray(is_title, dtype=bool),
         texts=tuple(texts),
     )
+
+
+def embed_all(
+    encoder: Encoder,
+    units: Sequence[str],
+    owner: Sequence[int],
+    passages: Sequence[str],
+    cache: EmbeddingCache | None,
+    progress: bool,
+) -> tuple[Units, np.ndarray]:
+    """Units and passages (one per article row) embedded together: a text that is both is embedded
+    once. A progress bar counts distinct texts when `progress`."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(set(units) | set(passages)), desc="embedding", unit="text", leave=False)
+    try:
+        both = embed_units(
+            encoder,
+            list(units) + list(passages),
+            list(owner) + list(range(len(passages))),
+            on_batch=bar.update if bar is not None else None,
+            cache=cache,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    m = len(units)
+    return Units(both.vectors[:m], both.owner[:m], both.texts[:m]), both.vectors[m:]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DedupError(Exception):
     """Base class of every error the library raises on purpose."""
@@ -25,3 +27,11 @@ class EncoderError(DedupError):
 
 class OutputError(DedupError):
     """An output file cannot be written; the message names the path and the cause."""
+
+
+class NoUsableRecords(InputError):
+    """Every record of the input was rejected; `rejects` says which and why."""
+
+    def __init__(self, message: str, rejects: tuple[Any, ...]) -> None:
+        super().__init__(message)
+        self.rejects = rejects

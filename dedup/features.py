@@ -163,3 +163,11 @@ def days_apart(a: Date, b: Date) -> int:
     y = a[0] or b[0] or 2001
     diffs = [abs(ordinal(y, a) - ordinal(y + k, b)) for k in (-1, 0, 1)]
     return min(diffs)
+
+
+def header_text(raw: str, first_paragraph: str, span: int = 300) -> str:
+    """The raw text just above an article's first paragraph (where pages print the date)."""
+    if not first_paragraph:
+        return ""
+    pos = raw.find(first_paragraph[:40])
+    return raw[max(0, pos - span) : pos] if pos > 0 else ""

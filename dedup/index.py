@@ -206,3 +206,44 @@ def knn_excluding_groups(
     tot = np.where(keep, sims, 0.0).sum(axis=1)
     out = np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan).astype(np.float32)
     return out
+
+
+def candidate_pairs(
+    docs: np.ndarray,
+    k: int,
+    floor: float = -1.0,
+    *,
+    passages: np.ndarray | None = None,
+    knn_done: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Unique (a < b) pairs among each document's k nearest neighbours with cosine >= floor, sorted.
+
+    `knn_done` is a search of `docs` already made (sims, ids), reused; with `passages` (one row per
+    document) their nearest neighbours are searched too and the pairs are the union of both.
+    """
+    pairs = _knn_pairs(docs, k, floor, knn_done)
+    if passages is None:
+        return pairs
+    more = _knn_pairs(passages, k, floor)
+    n = docs.shape[0]
+    key = np.union1d(pairs[:, 0] * n + pairs[:, 1], more[:, 0] * n + more[:, 1])
+    return np.stack([key // n, key % n], axis=1).astype(np.int64)
+
+
+def _knn_pairs(
+    docs: np.ndarray, k: int, floor: float, knn_done: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
+    n = docs.shape[0]
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    kk = min(k, n - 1)
+    if knn_done is not None and knn_done[1].shape[1] >= kk:
+        sims, ids = knn_done[0][:, :kk], knn_done[1][:, :kk]
+    else:
+        sims, ids = knn(docs, kk)
+    rows = np.repeat(np.arange(n, dtype=np.int64), ids.shape[1])
+    cols = ids.ravel()
+    ok = (cols >= 0) & (sims.ravel() >= floor) & (cols != rows)
+    rows, cols = rows[ok], cols[ok]
+    key = np.unique(np.minimum(rows, cols) * n + np.maximum(rows, cols))  # sorted by (a, b)
+    return np.stack([key // n, key % n], axis=1).astype(np.int64)

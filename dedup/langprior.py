@@ -5,7 +5,7 @@ estimates it; on five articles that mean is mostly the articles' own topic. So e
 offset is also measured once per model on topic-free text: pseudo-sentences drawn from the
 language's function words (the stoplists that jusText ships for about 100 languages); the
 language's prior mean is halfway between the corpus mean and that neutral mean (see
-`dedup.score.NEUTRAL_WEIGHT`). Means are cached as JSON per model in the dedup home directory;
+`dedup.score.centring.NEUTRAL_WEIGHT`). Means are cached as JSON per model in the dedup home directory;
 languages without a stoplist get none (their centring falls back to the corpus mean).
 """
 
@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoder import Encoder, check_vectors
+from .encoders import Encoder, cache_key_of, check_vectors
+from .model import dedup_home
 
 N_SENTENCES = 48
 WORDS_PER_SENTENCE = 12
@@ -62,20 +63,20 @@ def pseudo_sentences(lang: str, n: int = N_SENTENCES, k: int = WORDS_PER_SENTENC
     return [" ".join(rng.sample(words, k)) for _ in range(n)]
 
 
-def _cache_path(model: str) -> Path:
-    from .model import dedup_home
-
-    key = hashlib.sha256(model.encode("utf-8")).hexdigest()[:16]
+def _cache_path(cache_key: str) -> Path:
+    key = hashlib.sha256(cache_key.encode("utf-8")).hexdigest()[:16]
     return dedup_home() / "priors" / f"{key}.json"
 
 
 class LanguagePriors:
-    """Lazily measured, cached neutral-text language means for one encoder."""
+    """Lazily measured neutral-text language means for one encoder, kept on disk (`cache`) under the
+    encoder's `cache_key`; an encoder without one is measured afresh every run."""
 
     def __init__(self, encoder: Encoder, *, cache: bool = True) -> None:
         self.encoder = encoder
         self._means: dict[str, np.ndarray] = {}
-        self._path = _cache_path(encoder.name) if cache else None
+        key = cache_key_of(encoder)
+        self._path = _cache_path(key) if cache and key is not None else None
         if self._path is not None and self._path.exists():
             try:
                 data = json.loads(self._path.read_text("utf-8"))

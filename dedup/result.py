@@ -1,16 +1,39 @@
-"""The frozen result of a run: both levels, canonical choices, scores, timings and explanations."""
+"""Result stage: the frozen, typed result of a run, and its assembly from the scored evidence.
+
+Takes the run's evidence (`RunEvidence`: the scored pairs and what explains them, rows in id order)
+and a config; gives a `Result` in input order: both levels, canonical choices and reasons, scores,
+timings, the config, every input field of every article, the rejected records, `explain(a, b)` from
+the evidence already computed, and `with_thresholds` (re-clustering without the model).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
+from . import canonical as canon
+from . import cluster as cluster_mod
 from .config import Config
 from .errors import DedupError
-from .score import PairScores, Space, align
+from .features import Date, Evidence
+from .io import Reject
+from .score import PairScorer, PairScores, align, entity_overlap, entity_weights
+from .timing import Timer
+
+#: The fields dedup adds to every output record (they replace input fields of the same name).
+DEDUP_FIELDS = (
+    "lang",
+    "cluster",
+    "story",
+    "canonical",
+    "story_canonical",
+    "duplicate_score",
+    "story_score",
+    "canonical_reason",
+    "story_canonical_reason",
+)
 
 
 @dataclass(frozen=True)
@@ -81,8 +104,53 @@ def _short(s: str, n: int = 110) -> str:
 
 
 @dataclass(frozen=True)
+class RunEvidence:
+    """What a run computed that its clusters and explanations come from. Rows are internal: row r is
+    the article with the r-th smallest id (`row_ids`)."""
+
+    row_ids: tuple[str, ...]
+    langs: tuple[str, ...]  # per row
+    input_rows: tuple[int, ...]  # input position -> row
+    scorer: PairScorer  # the pair table, the prepared space and on-demand pair scores
+    features: tuple[Evidence, ...] | None  # names, numbers, event date per row (None: no texts)
+    unit_texts: tuple[str, ...] | None  # texts of the space's units (None: no texts)
+    candidates: tuple[canon.Candidate, ...]  # what the canonical policies read, per row
+    model: str
+
+    @functools.cached_property
+    def row_of(self) -> dict[str, int]:
+        """Article id -> row."""
+        return {aid: r for r, aid in enumerate(self.row_ids)}
+
+    @functools.cached_property
+    def name_weights(self) -> dict[str, float] | None:
+        """Inverse document frequencies of names and numbers (for explain only: no decision reads them)."""
+        return entity_weights(self.features) if self.features is not None else None
+
+
+class LazyEvidence:
+    """A run's evidence, or how to compute it (a result read back from the cache has none until
+    `explain` or `with_thresholds` asks: then the run is computed once)."""
+
+    def __init__(
+        self, value: RunEvidence | None = None, compute: Callable[[], RunEvidence] | None = None
+    ) -> None:
+        if value is None and compute is None:
+            raise ValueError("give the evidence or a way to compute it")
+        self._value = value
+        self._compute = compute
+
+    def get(self) -> RunEvidence:
+        """The evidence (computed on the first call when not given)."""
+        if self._value is None:
+            assert self._compute is not None
+            self._value = self._compute()
+        return self._value
+
+
+@dataclass(frozen=True)
 class Result:
-    """Clusters at both levels for articles in input order. Build it with `dedup.cluster`."""
+    """Clusters at both levels for the articles in input order. Build it with `dedup.cluster`."""
 
     ids: tuple[str, ...]
     langs: tuple[str, ...]
@@ -95,9 +163,14 @@ class Result:
     config: Config
     timings: Mapping[str, float]
     model: str
+    #: scores of the candidate pairs; `pairs.a` and `pairs.b` index `row_ids` (ids in sorted order)
     pairs: PairScores = field(repr=False, compare=False)
-    extras: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    _row: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
+    row_ids: tuple[str, ...] = field(repr=False, compare=False)
+    #: per article, its input fields as given (passed through to the output untouched)
+    records: tuple[Mapping[str, Any], ...] = field(repr=False, compare=False)
+    rejects: tuple[Reject, ...] = field(default=(), repr=False, compare=False)  # records not clustered
+    evidence: LazyEvidence | None = field(default=None, repr=False, compare=False)
+    from_cache: bool = field(default=False, compare=False)
 
     # ---- views -------------------------------------------------------------------------------
     @property
@@ -120,21 +193,32 @@ class Result:
         """Article id -> id of the canonical article of its story cluster."""
         return dict(zip(self.ids, self.story_of, strict=True))
 
-    def to_records(self) -> list[dict[str, Any]]:
-        """One output record per input article, in input order (the fields of SPEC.md and more)."""
+    @functools.cached_property
+    def _position(self) -> dict[str, int]:
+        return {aid: k for k, aid in enumerate(self.ids)}
+
+    def to_records(self, *, slim: bool = False) -> list[dict[str, Any]]:
+        """One output record per input article, in input order: every input field as given, then
+        dedup's fields (`DEDUP_FIELDS`, which replace input fields of the same name); `slim`: only
+        `id` and dedup's fields."""
         out = []
         for k, aid in enumerate(self.ids):
             c, s = self.cluster_of[k], self.story_of[k]
-            rec: dict[str, Any] = {
-                "id": aid,
-                "lang": self.langs[k],
-                "cluster": c,
-                "story": s,
-                "canonical": aid == c,
-                "story_canonical": aid == s,
-                "duplicate_score": round(self.duplicate_score[k], 4),
-                "story_score": round(self.story_score[k], 4),
-            }
+            given = self.records[k]
+            rec: dict[str, Any] = {} if slim else dict(given)
+            if "id" not in rec:  # the input's own id value (7 stays 7) when it has one, else the id
+                rec["id"] = given["id"] if "id" in given and str(given["id"]) == aid else aid
+            rec.update(
+                lang=self.langs[k],
+                cluster=c,
+                story=s,
+                canonical=aid == c,
+                story_canonical=aid == s,
+                duplicate_score=round(self.duplicate_score[k], 4),
+                story_score=round(self.story_score[k], 4),
+            )
+            for name in ("canonical_reason", "story_canonical_reason"):
+                rec.pop(name, None)  # an earlier run's reasons do not carry over
             if aid == c:
                 rec["canonical_reason"] = self.cluster_reason.get(aid, "")
             if aid == s:
@@ -148,106 +232,121 @@ class Result:
             "articles": len(self.ids),
             "duplicate_clusters": len(set(self.cluster_of)),
             "stories": len(set(self.story_of)),
+            "rejected": len(self.rejects),
             "model": self.model,
+            "from_cache": self.from_cache,
             "config": self.config.to_dict(),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
 
+    def _evidence(self) -> RunEvidence:
+        if self.evidence is None:
+            raise DedupError("this result carries no evidence (it was built without a run)")
+        return self.evidence.get()
+
     def with_thresholds(self, duplicate: float | None = None, story: float | None = None) -> Result:
-        """The same corpus clustered at other thresholds, reusing the embeddings and pair scores
+        """The same corpus clustered at other thresholds, from the pair scores already computed
         (fast: for threshold sweeps)."""
-        fn = self.extras.get("recluster")
-        if fn is None:
-            raise DedupError("this result cannot be re-clustered")
-        changes = {}
-        if duplicate is not None:
-            changes["duplicate_threshold"] = duplicate
-        if story is not None:
-            changes["story_threshold"] = story
-        result: Result = fn(self.config.with_(**changes))
-        return result
+        changes = {
+            k: v for k, v in (("duplicate_threshold", duplicate), ("story_threshold", story)) if v is not None
+        }
+        return assemble(self._evidence(), self.config.with_(**changes), self.records, self.rejects, Timer())
 
     def explain(self, a: str, b: str) -> Explanation:
         """Why articles `a` and `b` are (or are not) in one cluster at each level."""
         for x in (a, b):
-            if x not in self._row:
+            if x not in self._position:
                 raise DedupError(f"unknown article id {x!r} (not in this result)")
-        ra, rb = self._row[a], self._row[b]
-        fn = self.extras.get("explain_fn")
-        if fn is None:
-            raise DedupError("this result carries no evidence for explain()")
-        ev = fn(ra, rb)
+        ka, kb = self._position[a], self._position[b]
+        ev = self._evidence()
+        ra, rb = ev.row_of[a], ev.row_of[b]
+        p = ev.scorer.pair(ra, rb)
+        space, feats = ev.scorer.space, ev.features
+        aligned: list[tuple[str, str, float]] = []
+        if ev.unit_texts is not None:
+            sa, sb = space.units_of(ra), space.units_of(rb)
+            for i, j, m in align(space, ra, rb).pairs:
+                aligned.append((ev.unit_texts[sa.start + i], ev.unit_texts[sb.start + j], m))
+        fa, fb = (feats[ra], feats[rb]) if feats is not None else (None, None)
         return Explanation(
             a=a,
             b=b,
-            same_duplicate=self.cluster_of[ra] == self.cluster_of[rb],
-            same_story=self.story_of[ra] == self.story_of[rb],
-            thresholds={
-                "duplicate": self.config.duplicate_threshold,
-                "story": self.config.story_threshold,
-            },
-            **ev,
+            cosine=float(p.cosine[0]),
+            coverage=float(p.coverage[0]),
+            entities=entity_overlap(fa, fb, ev.name_weights) if fa is not None and fb is not None else 0.0,
+            passage=float(p.passage[0]),
+            duplicate_score=float(p.duplicate[0]),
+            story_score=float(p.story[0]),
+            same_duplicate=self.cluster_of[ka] == self.cluster_of[kb],
+            same_story=self.story_of[ka] == self.story_of[kb],
+            aligned=tuple(aligned),
+            shared_names=tuple(sorted(fa.names & fb.names)) if fa and fb else (),
+            shared_numbers=tuple(sorted(fa.numbers & fb.numbers, key=lambda x: (len(x), x)))
+            if fa and fb
+            else (),
+            dates=_date_text(fa, fb, int(p.dates[0])) if fa and fb else "unknown",
+            thresholds={"duplicate": self.config.duplicate_threshold, "story": self.config.story_threshold},
         )
+
+
+def assemble(
+    ev: RunEvidence,
+    config: Config,
+    records: tuple[Mapping[str, Any], ...],
+    rejects: tuple[Reject, ...],
+    timer: Timer,
+) -> Result:
+    """Cluster the scored evidence at `config`'s thresholds, choose canonicals, and give the Result
+    in input order."""
+    scorer = ev.scorer
+    with timer.stage("cluster"):
+        levels = cluster_mod.cluster_levels(scorer, config.duplicate_threshold, config.story_threshold)
+    with timer.stage("canonical"):
+        t = scorer.table
+        centrality = canon.centrality(scorer.n, t.a, t.b, t.story)
+        dup = canon.assign(
+            levels.duplicate, ev.candidates, config, centrality, lambda p: scorer.scores(p, "duplicate")
+        )
+        sto = canon.assign(
+            levels.story, ev.candidates, config, centrality, lambda p: scorer.scores(p, "story")
+        )
+    ids, rows = ev.row_ids, ev.input_rows
+    return Result(
+        ids=tuple(ids[r] for r in rows),
+        langs=tuple(ev.langs[r] for r in rows),
+        cluster_of=tuple(ids[dup.of_row[r]] for r in rows),
+        story_of=tuple(ids[sto.of_row[r]] for r in rows),
+        cluster_reason={ids[r]: why for r, why in dup.reasons.items()},
+        story_reason={ids[r]: why for r, why in sto.reasons.items()},
+        duplicate_score=tuple(dup.score[r] for r in rows),
+        story_score=tuple(sto.score[r] for r in rows),
+        config=config,
+        timings=dict(timer.seconds),
+        model=ev.model,
+        pairs=t,
+        row_ids=ids,
+        records=records,
+        rejects=rejects,
+        evidence=LazyEvidence(ev),
+    )
 
 
 def _groups(ids: tuple[str, ...], label: tuple[str, ...]) -> list[list[str]]:
     groups: dict[str, list[str]] = {}
     for aid, lab in zip(ids, label, strict=True):
         groups.setdefault(lab, []).append(aid)
-    out = []
-    for lab, members in groups.items():
-        out.append([lab] + [m for m in members if m != lab])
-    return out
+    return [[lab] + [m for m in members if m != lab] for lab, members in groups.items()]
 
 
-def _date_text(evidence: Any, ra: int, rb: int, rel: int) -> str:
-    if evidence is None:
-        return "unknown"
-
-    def fmt(d: Any) -> str:
+def _date_text(ea: Evidence, eb: Evidence, rel: int) -> str:
+    def fmt(d: Date | None) -> str:
         if d is None:
             return "?"
         y, m, day = d
         return f"{y:04d}-{m:02d}-{day:02d}" if y else f"--{m:02d}-{day:02d}"
 
     verdict = {1: "agree", -1: "conflict", 0: "no verdict"}[rel]
-    return f"{fmt(evidence[ra].date)} vs {fmt(evidence[rb].date)}: {verdict}"
+    return f"{fmt(ea.date)} vs {fmt(eb.date)}: {verdict}"
 
 
-def explain_evidence(
-    space: Space, unit_texts: tuple[str, ...] | None, evidence: Any, weights: Any, ra: int, rb: int
-) -> dict[str, Any]:
-    """Evidence dict for Explanation from the prepared space (rows are internal)."""
-    from .score import date_relation, duplicate_score, entity_overlap, story_score
-
-    cos = float(space.docs[ra] @ space.docs[rb])
-    pas = float(space.story_docs[ra] @ space.story_docs[rb])
-    al = align(space, ra, rb)
-    ent = entity_overlap(evidence[ra], evidence[rb], weights) if evidence is not None else 0.0
-    dates = date_relation(evidence[ra], evidence[rb]) if evidence is not None else 0
-    aligned: list[tuple[str, str, float]] = []
-    if unit_texts is not None:
-        sa, sb = space.units_of(ra), space.units_of(rb)
-        for i, j, m in al.pairs:
-            aligned.append((unit_texts[sa.start + i], unit_texts[sb.start + j], m))
-    names = tuple(sorted(evidence[ra].names & evidence[rb].names)) if evidence is not None else ()
-    nums = (
-        tuple(sorted(evidence[ra].numbers & evidence[rb].numbers, key=lambda x: (len(x), x)))
-        if evidence is not None
-        else ()
-    )
-    return {
-        "cosine": cos,
-        "coverage": al.coverage,
-        "entities": ent,
-        "duplicate_score": float(duplicate_score(al.coverage, cos)),
-        "story_score": float(story_score(cos, al.coverage, pas, dates)),
-        "passage": pas,
-        "dates": _date_text(evidence, ra, rb, dates),
-        "aligned": tuple(aligned),
-        "shared_names": names,
-        "shared_numbers": nums,
-    }
-
-
-__all__ = ["Explanation", "Result", "np"]
+__all__ = ["DEDUP_FIELDS", "Explanation", "LazyEvidence", "Result", "RunEvidence", "assemble"]

@@ -1,4 +1,7 @@
-"""A persistent embedding cache keyed by model and text hash (SQLite, one file per model).
+"""Embed stage, the embedding cache: vectors keyed by encoder and text (SQLite, one file per encoder).
+
+Takes texts and vectors; gives back the vectors of texts embedded before. `for_encoder` opens the
+cache of an encoder that declares a `cache_key` (none for one that does not).
 
 A second run on the same corpus, or on a corpus that grew, embeds only texts it has not seen.
 SQLite commits are atomic, so an interrupted run leaves the cache usable and keeps what was done.
@@ -13,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DedupError
+from ..encoders import cache_key_of
+from ..errors import DedupError
+from ..model import dedup_home
 
 
 def _key(text: str) -> bytes:
@@ -67,3 +72,14 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def cache_dir(directory: str | None) -> Path:
+    """The cache directory: `directory`, or `$DEDUP_HOME/cache`."""
+    return Path(directory) if directory else dedup_home() / "cache"
+
+
+def for_encoder(encoder: object, directory: str | None) -> EmbeddingCache | None:
+    """The embedding cache of `encoder`, or None when it declares no `cache_key`."""
+    key = cache_key_of(encoder)
+    return EmbeddingCache(cache_dir(directory), key) if key is not None else None
