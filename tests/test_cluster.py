@@ -1,8 +1,17 @@
-"""Average-linkage clustering on hand-made graphs."""
+"""The cluster stage (`dedup.cluster`): average linkage on hand-made graphs and against reference
+implementations, top-k story linkage, `ClusterEvidence` between duplicate clusters, and
+`cluster_levels`."""
+
+import heapq
 
 import numpy as np
+import pytest
+from conftest import planted_vectors
 
-from dedup.cluster import average_linkage
+from dedup import index as index_mod
+from dedup import score as score_mod
+from dedup.cluster import ON_DEMAND_MAX, ClusterEvidence, average_linkage, cluster_levels
+from dedup.features import Evidence
 
 
 def _run(n, edges, thr, **kw):
@@ -103,3 +112,210 @@ def test_top_k_linkage_does_not_chain_through_one_bridge():
 def test_top_k_linkage_of_singletons_is_the_pair_score():
     edges = [(0, 1, 0.55), (2, 3, 0.45)]
     assert _run(4, edges, 0.5, top_k=3) == [0, 0, 2, 3]
+
+
+# ------------------------------------------------------------------------------------ reference linkage
+
+
+def _reference_linkage(n, a, b, scores, threshold, init=None, score_fn=None):
+    """The single-heap average linkage over the whole graph (before components)."""
+    parent = list(range(n))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    if init is not None:
+        for r in range(n):
+            ra, rb = find(r), find(int(init[r]))
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    members = {}
+    for r in range(n):
+        members.setdefault(find(r), []).append(r)
+    adj = {c: {} for c in members}
+    for x, y, s in zip(a.tolist(), b.tolist(), scores.tolist(), strict=True):
+        cx, cy = find(x), find(y)
+        if cx == cy:
+            continue
+        e = adj[cx].setdefault(cy, [0.0, 0])
+        e[0] += s
+        e[1] += 1
+        adj[cy][cx] = e
+    heap = []
+
+    def push(cx, cy):
+        e = adj[cx][cy]
+        size = len(members[cx]) * len(members[cy])
+        upper = (e[0] + (size - e[1])) / size if score_fn is not None else e[0] / size
+        if upper >= threshold:
+            heapq.heappush(heap, (-upper, min(cx, cy), max(cx, cy)))
+
+    for cx in sorted(adj):
+        for cy in sorted(adj[cx]):
+            if cx < cy:
+                push(cx, cy)
+    while heap:
+        neg, cx, cy = heapq.heappop(heap)
+        if cx not in adj or cy not in adj or cy not in adj[cx]:
+            continue
+        e = adj[cx][cy]
+        size = len(members[cx]) * len(members[cy])
+        if score_fn is not None and e[1] < size:
+            if size <= ON_DEMAND_MAX:
+                pairs = np.array(sorted({(x, y) for x in members[cx] for y in members[cy]}), dtype=np.int64)
+                e[0], e[1] = float(np.sum(score_fn(pairs))), size
+            else:
+                e[1] = size
+        avg = e[0] / size
+        if avg < threshold:
+            continue
+        if avg < -neg - 1e-12:
+            heapq.heappush(heap, (-avg, cx, cy))
+            continue
+        members[cx].extend(members.pop(cy))
+        nb_y = adj.pop(cy)
+        del adj[cx][cy]
+        for cz, ez in nb_y.items():
+            if cz == cx:
+                continue
+            del adj[cz][cy]
+            if cz in adj[cx]:
+                adj[cx][cz][0] += ez[0]
+                adj[cx][cz][1] += ez[1]
+            else:
+                adj[cx][cz] = [ez[0], ez[1]]
+                adj[cz][cx] = adj[cx][cz]
+        for cz in sorted(adj[cx]):
+            push(cx, cz)
+    labels = np.empty(n, dtype=np.int64)
+    for rows in members.values():
+        labels[rows] = min(rows)
+    return labels
+
+
+def _random_graph(seed: int, n_max: int, decimals: int | None):
+    """Planted groups with noisy scores (rounded to `decimals`, when given): the full score matrix,
+    a threshold, and candidate pairs holding every pair at or above it plus 30% of the rest."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, n_max))
+    g = rng.integers(0, max(1, n // 3), n)
+    s = np.where(g[:, None] == g[None, :], rng.uniform(0.3, 1.0, (n, n)), rng.uniform(0, 0.6, (n, n)))
+    s = np.triu(s, 1) + np.triu(s, 1).T
+    if decimals is not None:
+        s = np.round(s, decimals)
+    t = float(rng.choice([0.4, 0.5, 0.6]))
+    iu = np.triu_indices(n, 1)
+    keep = (s[iu] >= t) | (rng.random(len(iu[0])) < 0.3)
+    return n, s, t, iu[0][keep], iu[1][keep]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_component_linkage_equals_whole_graph_linkage(seed):
+    # equal whenever every pair scoring at or above the threshold is a candidate pair
+    n, s, t, a, b = _random_graph(seed, 50, 3)
+
+    def fn(p):
+        return s[p[:, 0], p[:, 1]]
+
+    for kw in ({}, {"score_fn": fn}):
+        want = _reference_linkage(n, a, b, s[a, b], t, **kw)
+        assert average_linkage(n, a, b, s[a, b], t, **kw).tolist() == want.tolist()
+        init = _reference_linkage(n, a, b, s[a, b], min(0.95, t + 0.2))
+        want = _reference_linkage(n, a, b, s[a, b], t, init=init, **kw)
+        assert average_linkage(n, a, b, s[a, b], t, init=init, **kw).tolist() == want.tolist()
+
+
+def _brute_top_k_linkage(s: np.ndarray, threshold: float, top_k: int) -> np.ndarray:
+    """Top-k linkage the slow way: every cluster pair's exact value over the full score matrix."""
+    n = s.shape[0]
+    clusters = [[r] for r in range(n)]
+    while True:
+        best, pick = -1.0, None
+        for x in range(len(clusters)):
+            for y in range(x + 1, len(clusters)):
+                cross = np.sort(s[np.ix_(clusters[x], clusters[y])].ravel())[::-1]
+                v = float(cross[:top_k].mean())
+                if v > best:
+                    best, pick = v, (x, y)
+        if pick is None or best < threshold:
+            break
+        x, y = pick
+        clusters[x] = clusters[x] + clusters.pop(y)
+    labels = np.empty(n, dtype=np.int64)
+    for rows in clusters:
+        labels[rows] = min(rows)
+    return labels
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_top_k_linkage_equals_brute_force(seed):
+    # the component split, the strong-pair gate and the lazy heap change nothing, whenever every
+    # pair scoring at or above the threshold is a candidate pair and the rest is scored on demand
+    # (unrounded scores: no ties, whose order the two may break differently)
+    n, s, t, a, b = _random_graph(100 + seed, 30, None)
+
+    def fn(p):
+        return s[p[:, 0], p[:, 1]]
+
+    for k in (1, 2, 3):
+        got = average_linkage(n, a, b, s[a, b], t, score_fn=fn, top_k=k)
+        assert got.tolist() == _brute_top_k_linkage(s, t, k).tolist()
+
+
+# ------------------------------------------------------------------------------------ cluster evidence
+
+
+def test_cluster_evidence_compares_clusters_in_their_shared_languages():
+    """Hand-computed: cluster X = {0 (en), 1 (vi)}, Y = {2 (en), 3 (vi)}, Z = {4 (sv)}."""
+    e = np.eye(4, dtype=np.float32)
+    v = np.stack(
+        [
+            e[0],  # X en
+            e[1],  # X vi
+            (e[0] * 0.6 + e[2] * 0.8),  # Y en: cos 0.6 with X en
+            (e[1] * 0.8 + e[3] * 0.6),  # Y vi: cos 0.8 with X vi
+            (e[0] * 0.5 + e[3] * np.sqrt(0.75)),  # Z sv
+        ]
+    ).astype(np.float32)
+    labels = np.array([0, 0, 2, 2, 4])
+    lang = np.array([0, 2, 0, 2, 1])  # en=0, sv=1, vi=2
+    ev = ClusterEvidence(labels, v, lang)
+    assert ev.roots.tolist() == [0, 2, 4] and ev.of_row.tolist() == [0, 0, 1, 1, 2]
+    # X ~ Y share en and vi: the mean of the same-language pairs (0.6 + 0.8) / 2, not of all four
+    # pairs (the cross-language ones, 0-3 and 1-2, are 0.0 and 0.0 here)
+    got = ev.scores(np.array([0, 0, 1]), np.array([1, 2, 2]))
+    assert np.isclose(got[0], 0.7)
+    # X ~ Z share no language: the mean over all pairs, (0.5 + 0) / 2
+    assert np.isclose(got[1], 0.25)
+    # Y ~ Z: ((0.6*0.5) + (0.6*sqrt(.75))) / 2
+    assert np.isclose(got[2], (0.3 + 0.6 * np.sqrt(0.75)) / 2)
+    # conflicting event dates move a pair down
+    evid = [Evidence(frozenset(), frozenset(), d) for d in [(2018, 9, 29), None, (2018, 3, 1), None, None]]
+    dated = ClusterEvidence(labels, v, lang, evid).scores(np.array([0]), np.array([1]))
+    assert np.isclose(dated[0], 0.7 - 0.25)
+
+
+def test_cluster_evidence_averages_members_of_one_language():
+    """Two English members of one cluster: the same-language mean covers both pairs."""
+    v = np.array([[1, 0], [0.8, 0.6], [0.6, 0.8]], dtype=np.float32)
+    ev = ClusterEvidence(np.array([0, 0, 2]), v, np.array([0, 0, 0]))
+    want = (v[0] @ v[2] + v[1] @ v[2]) / 2
+    assert np.isclose(ev.scores(np.array([0]), np.array([1]))[0], want)
+
+
+def test_cluster_levels_nest_stories_over_duplicate_clusters():
+    """Whatever the thresholds, every duplicate cluster lies inside one story."""
+    x = planted_vectors(n=120, pairs=30, d=32, seed=4)
+    space = score_mod.space_from_documents(x, ["en", "vi", "sv"] * 40)
+    cands = index_mod.candidate_pairs(space.docs, 10, knn_done=space.doc_knn)
+    scorer = score_mod.PairScorer(space, score_mod.score_pairs(space, cands, None), None)
+    for dup_t, story_t in [(0.45, 0.45), (0.1, 0.9), (0.9, 0.05), (0.3, 0.3)]:
+        levels = cluster_levels(scorer, dup_t, story_t)
+        dup, story = levels.duplicate, levels.story
+        for root in np.unique(dup):
+            assert len(np.unique(story[dup == root])) == 1, (dup_t, story_t, root)
+    strict, loose = cluster_levels(scorer, 0.9, 0.9), cluster_levels(scorer, 0.2, 0.2)
+    assert len(np.unique(strict.duplicate)) > len(np.unique(loose.duplicate))

@@ -1,34 +1,17 @@
-"""The library API on the fake encoder: shapes, order independence, nesting, validation."""
+"""The library entry points (`dedup.pipeline`: `dedup.cluster`, `dedup.cluster_embeddings`) on the
+fake encoder: nesting, order independence, and the validation of records given as dicts."""
 
 import random
 
 import numpy as np
 import pytest
+from conftest import BAD, FOUR_ARTICLES, TWO_ARTICLES, PickyEncoder
 
 import dedup
 from dedup import Config, HashEncoder
-from dedup.errors import ConfigError, EncoderError, InputError
+from dedup.errors import EncoderError, InputError
 
-ARTS = [
-    {"id": "a1", "text": "The city council approved the new budget on Monday. Taxes rise by 2 percent."},
-    {"id": "a2", "text": "The city council approved the new budget on Monday. Taxes rise by 2 percent!"},
-    {"id": "b1", "text": "A storm hit the coast of Norway, cutting power to 40,000 homes overnight."},
-    {"id": "c1", "text": "Researchers found a new species of frog in the rainforest of Peru."},
-]
-
-
-def test_result_shape_and_fields():
-    r = dedup.cluster(ARTS, encoder=HashEncoder())
-    recs = r.to_records()
-    assert [x["id"] for x in recs] == [a["id"] for a in ARTS]
-    for x in recs:
-        assert {"id", "lang", "cluster", "story", "canonical", "story_canonical"} <= set(x)
-        assert x["canonical"] == (x["id"] == x["cluster"])
-        assert x["story_canonical"] == (x["id"] == x["story"])
-    assert r.canonical["a1"] == r.canonical["a2"]  # near-identical copies
-    assert r.canonical["b1"] != r.canonical["a1"]
-    assert set(r.timings) >= {"clean", "embed", "score", "cluster", "canonical"}
-    assert r.summary()["config"]["duplicate_threshold"] == Config().duplicate_threshold
+ARTS = FOUR_ARTICLES
 
 
 def test_stories_contain_whole_duplicate_clusters():
@@ -47,16 +30,6 @@ def test_order_does_not_matter():
     assert r.story_canonical == base.story_canonical
 
 
-def test_explain_gives_evidence():
-    r = dedup.cluster(ARTS, encoder=HashEncoder())
-    ex = r.explain("a1", "a2")
-    assert ex.same_duplicate
-    assert ex.aligned, "identical sentences align"
-    assert "2" in ex.shared_numbers or ex.shared_names
-    with pytest.raises(dedup.DedupError):
-        r.explain("a1", "zzz")
-
-
 def test_cluster_embeddings_entry_point():
     rng = np.random.default_rng(0)
     base = rng.normal(size=(3, 16)).astype(np.float32)
@@ -71,45 +44,73 @@ def test_cluster_embeddings_entry_point():
         dedup.cluster_embeddings(np.array([[np.nan, 1.0], [0.0, 1.0]]))
 
 
-def test_config_validation():
-    with pytest.raises(ConfigError):
-        Config(duplicate_threshold=1.5)
-    with pytest.raises(ConfigError):
-        Config(duplicate_threshold=0.3, story_threshold=0.6)
-    with pytest.raises(ConfigError):
-        Config(canonical_policy="nope")
-    assert Config(canonical_policy="earliest").canonical_policy is dedup.CanonicalPolicy.EARLIEST
+def test_any_pair_of_thresholds_nests_stories_over_duplicates():
+    """Stories are built from whole duplicate clusters: a story threshold above the duplicate one is
+    accepted and every duplicate cluster still lies inside one story."""
+    r = dedup.cluster(ARTS, Config(duplicate_threshold=0.05, story_threshold=0.9), encoder=HashEncoder())
+    assert r.config.story_threshold == 0.9
+    story_of = r.story_canonical
+    for members in r.clusters:
+        assert len({story_of[m] for m in members}) == 1
 
 
-def test_bad_articles_raise_clear_errors():
-    with pytest.raises(InputError, match="duplicate id"):
-        dedup.cluster([ARTS[0], ARTS[0]], encoder=HashEncoder())
-    with pytest.raises(InputError, match="text"):
+# ------------------------------------------------------------------------------------ records as dicts
+
+
+def test_bad_articles_are_rejected_or_fail_with_clear_errors():
+    r = dedup.cluster([ARTS[0], ARTS[0], ARTS[1]], encoder=HashEncoder())
+    assert r.ids == (ARTS[0]["id"], ARTS[1]["id"])
+    assert [(j.line, j.id) for j in r.rejects] == [(2, ARTS[0]["id"])]
+    assert "duplicate id" in r.rejects[0].reason
+    with pytest.raises(InputError, match="records line 2: duplicate id"):
+        dedup.cluster([ARTS[0], ARTS[0]], Config(on_error="fail"), encoder=HashEncoder())
+    with pytest.raises(dedup.NoUsableRecords, match="empty 'text'") as info:
         dedup.cluster([{"id": "x", "text": "   "}], encoder=HashEncoder())
+    assert [j.id for j in info.value.rejects] == ["x"]
 
 
-class _BadEncoder:
-    name = "bad"
-    dim = 8
+@pytest.mark.usefixtures("private_home")
+def test_library_rejects_what_the_tokenizer_cannot_take() -> None:
+    """dedup.cluster applies the reader's checks to dicts: a lone surrogate or NUL bytes in a text
+    is a reject naming the record (an InputError with on_error="fail"), not a crash in the encoder."""
+    fail = dedup.Config(on_error="fail")
+    first = TWO_ARTICLES[0]
+    for text, reason in [
+        ("a\ud800b", "not valid Unicode"),
+        ("nul\x00", "NUL bytes"),
+        (" \t", "empty 'text'"),
+    ]:
+        r = dedup.cluster([first, {"id": "b", "text": text}], encoder=dedup.HashEncoder())
+        assert r.ids == (first["id"],) and [(j.line, j.id) for j in r.rejects] == [(2, "b")]
+        assert reason in r.rejects[0].reason
+        with pytest.raises(dedup.InputError, match=f"^records line 2: '?.*{reason}"):
+            dedup.cluster([first, {"id": "b", "text": text}], fail, encoder=dedup.HashEncoder())
+    with pytest.raises(dedup.InputError, match="^records line 1: 'id' must be a string or an integer"):
+        dedup.cluster([{"id": True, "text": "x"}], fail, encoder=dedup.HashEncoder())
 
-    def __init__(self, out):
-        self.out = out
 
-    def encode(self, texts):
-        return self.out(len(texts))
+@pytest.mark.usefixtures("private_home")
+def test_library_screens_unknown_scripts_in_dicts() -> None:
+    """A text in a script the encoder cannot read, among dicts: a reject at its position (with
+    on_error reject), an InputError naming `records line N` (with on_error fail)."""
+    ol_chiki = (BAD / "unknown_script.txt").read_text("utf-8")
+    recs = [*ARTS[:2], {"id": "santali", "text": ol_chiki}, ARTS[2], {"id": "", "text": "blank id"}]
+    r = dedup.cluster(recs, encoder=PickyEncoder())
+    assert r.ids == ("a1", "a2", "b1")
+    assert [(j.line, j.id, j.source) for j in r.rejects] == [(3, "santali", "records"), (5, None, "records")]
+    assert "in a script the model 'hash-64' does not know (Ol Chiki" in r.rejects[0].reason
+    assert "blank 'id'" in r.rejects[1].reason
+    with pytest.raises(
+        InputError, match=r"^records line 3: text is in a script the model 'hash-64' does not know"
+    ):
+        dedup.cluster(recs[:4], Config(on_error="fail"), encoder=PickyEncoder())
+    with pytest.raises(dedup.NoUsableRecords, match="Ol Chiki"):
+        dedup.cluster([{"id": "santali", "text": ol_chiki}], encoder=PickyEncoder())
 
 
-def test_encoder_output_is_validated():
-    with pytest.raises(EncoderError, match="non-finite"):
-        dedup.cluster(ARTS, encoder=_BadEncoder(lambda n: np.full((n, 8), np.nan)))
-    with pytest.raises(EncoderError, match="vectors for"):
-        dedup.cluster(ARTS, encoder=_BadEncoder(lambda n: np.ones((n + 1, 8))))
-
-
-def test_with_thresholds_reclusters_without_the_model():
-    r = dedup.cluster(ARTS, encoder=HashEncoder())
-    loose = r.with_thresholds(duplicate=0.05, story=0.0)
-    strict = r.with_thresholds(duplicate=1.0, story=1.0)
-    assert len(loose.clusters) <= len(r.clusters) <= len(strict.clusters)
-    assert len(strict.clusters) == len(ARTS)  # no pair reaches 1.0
-    assert loose.config.duplicate_threshold == 0.05 and "embed" not in loose.timings
+@pytest.mark.usefixtures("private_home")
+def test_on_error_fail_names_the_first_bad_record_even_when_it_is_an_unknown_script() -> None:
+    ol_chiki = (BAD / "unknown_script.txt").read_text("utf-8")
+    recs = [ARTS[0], {"id": "santali", "text": ol_chiki}, {"id": "", "text": "blank id"}]
+    with pytest.raises(InputError, match=r"^records line 2: text is in a script"):
+        dedup.cluster(recs, Config(on_error="fail"), encoder=PickyEncoder())

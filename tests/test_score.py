@@ -1,11 +1,14 @@
-"""Language centring, margin alignment and the pair scores."""
+"""The score stage (`dedup.score`): language centring, the margin space, alignment and the pair
+scores (`score_pairs`, `story_score`, entity overlap and event dates)."""
 
 import numpy as np
+from conftest import planted_vectors, unit_rows
 
+from dedup import index as index_mod
+from dedup import score as score_mod
 from dedup.embed import Units
 from dedup.features import Evidence
 from dedup.score import (
-    _longest_chain,
     align,
     centre_by_language,
     date_relation,
@@ -13,6 +16,8 @@ from dedup.score import (
     prepare,
     story_score,
 )
+from dedup.score import space as space_mod
+from dedup.score.align import _longest_chain
 
 
 def test_centring_removes_language_offset_and_copies():
@@ -66,7 +71,7 @@ def test_longest_chain_keeps_order():
 def _units(vectors, owner):
     v = np.asarray(vectors, dtype=np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
-    return Units(v, np.asarray(owner, dtype=np.int32), np.zeros(len(owner), bool), tuple(map(str, owner)))
+    return Units(v, np.asarray(owner, dtype=np.int32), tuple(map(str, owner)))
 
 
 def test_alignment_covers_translations_not_shuffles():
@@ -120,53 +125,54 @@ def test_many_near_copies_all_join_one_duplicate_cluster():
     assert res.canonical[ids[0]] in got  # the report they copy is one of them
 
 
-def test_cluster_evidence_compares_clusters_in_their_shared_languages():
-    """Hand-computed: cluster X = {0 (en), 1 (vi)}, Y = {2 (en), 3 (vi)}, Z = {4 (sv)}."""
-    from dedup.score import ClusterEvidence
-
-    e = np.eye(4, dtype=np.float32)
-    v = np.stack(
-        [
-            e[0],  # X en
-            e[1],  # X vi
-            (e[0] * 0.6 + e[2] * 0.8),  # Y en: cos 0.6 with X en
-            (e[1] * 0.8 + e[3] * 0.6),  # Y vi: cos 0.8 with X vi
-            (e[0] * 0.5 + e[3] * np.sqrt(0.75)),  # Z sv
-        ]
-    ).astype(np.float32)
-    labels = np.array([0, 0, 2, 2, 4])
-    lang = np.array([0, 2, 0, 2, 1])  # en=0, sv=1, vi=2
-    ev = ClusterEvidence(labels, v, lang)
-    assert ev.roots.tolist() == [0, 2, 4] and ev.of_row.tolist() == [0, 0, 1, 1, 2]
-    # X ~ Y share en and vi: the mean of the same-language pairs (0.6 + 0.8) / 2, not of all four
-    # pairs (the cross-language ones, 0-3 and 1-2, are 0.0 and 0.0 here)
-    got = ev.scores(np.array([0, 0, 1]), np.array([1, 2, 2]))
-    assert np.isclose(got[0], 0.7)
-    # X ~ Z share no language: the mean over all pairs, (0.5 + 0) / 2
-    assert np.isclose(got[1], 0.25)
-    # Y ~ Z: ((0.6*0.5) + (0.6*sqrt(.75))) / 2
-    assert np.isclose(got[2], (0.3 + 0.6 * np.sqrt(0.75)) / 2)
-    # conflicting event dates move a pair down
-    evid = [Evidence(frozenset(), frozenset(), d) for d in [(2018, 9, 29), None, (2018, 3, 1), None, None]]
-    dated = ClusterEvidence(labels, v, lang, evid).scores(np.array([0]), np.array([1]))
-    assert np.isclose(dated[0], 0.7 - 0.25)
+def test_margin_denominators_split_search_matches_one_search():
+    rng = np.random.default_rng(2)
+    units = unit_rows(rng.standard_normal((400, 32)))
+    owner = np.repeat(np.arange(100), 4).astype(np.int32)
+    lang = (np.arange(100) % 3)[owner]
+    got = space_mod.margin_denominators(units, owner, lang, 3)
+    for lg in range(3):
+        sel = np.flatnonzero(lang == lg)
+        knn = index_mod.knn_excluding_groups(
+            units, owner, space_mod.MARGIN_K, base=units[sel], base_groups=owner[sel]
+        )
+        want = np.where(np.isnan(knn), 1.0, np.maximum(knn, space_mod.KNN_FLOOR))
+        assert np.allclose(got[lg], want, atol=1e-6)
 
 
-def test_cluster_evidence_averages_members_of_one_language():
-    """Two English members of one cluster: the same-language mean covers both pairs."""
-    from dedup.score import ClusterEvidence
+def test_single_unit_pairs_score_as_their_alignment():
+    x = planted_vectors(n=600, pairs=60, d=32)
+    langs = ["en", "vi"] * 300
+    space = score_mod.space_from_documents(x, langs)
+    pairs = index_mod.candidate_pairs(space.docs, 10, knn_done=space.doc_knn)
+    s = score_mod.score_pairs(space, pairs, None)
+    cov = np.array([score_mod.align(space, int(a), int(b)).coverage for a, b in pairs], np.float32)
+    cos = np.array([float(space.docs[a] @ space.docs[b]) for a, b in pairs], np.float32)
+    assert np.array_equal(s.coverage, cov)
+    assert np.allclose(s.cosine, cos, atol=1e-6)
+    one = score_mod.space_from_documents(x, ["und"] * 600, neighbours=10)
+    assert one.doc_knn is not None  # one search serves the candidates and the denominators
+    assert np.array_equal(
+        index_mod.candidate_pairs(one.docs, 10, knn_done=one.doc_knn), index_mod.candidate_pairs(one.docs, 10)
+    )
 
-    v = np.array([[1, 0], [0.8, 0.6], [0.6, 0.8]], dtype=np.float32)
-    ev = ClusterEvidence(np.array([0, 0, 2]), v, np.array([0, 0, 0]))
-    want = (v[0] @ v[2] + v[1] @ v[2]) / 2
-    assert np.isclose(ev.scores(np.array([0]), np.array([1]))[0], want)
 
-
-def test_passage_is_title_and_lead():
-    from dedup.embed import make_passages
-
-    sents = [f"Sentence {k}." for k in range(12)]
-    got = make_passages(["A title ", None, ""], [sents, sents[:2], ["  ", "Only one."]], n_sentences=3)
-    assert got[0] == "A title\nSentence 0.\nSentence 1.\nSentence 2."
-    assert got[1] == "Sentence 0.\nSentence 1."
-    assert got[2] == "Only one."
+def test_pair_scorer_reads_candidates_and_scores_the_rest_once():
+    """`PairScorer` answers any pair, symmetric: candidate pairs from the table, others scored on
+    demand (and kept), with the scores `score_pairs` gives them."""
+    x = planted_vectors(n=200, pairs=20, d=32, seed=3)
+    space = score_mod.space_from_documents(x, ["en", "vi"] * 100)
+    cands = index_mod.candidate_pairs(space.docs, 3, knn_done=space.doc_knn)
+    scorer = score_mod.PairScorer(space, score_mod.score_pairs(space, cands, None), None)
+    all_pairs = np.array([(a, b) for a in range(0, 200, 7) for b in range(a + 1, 200, 11)], np.int64)
+    want = score_mod.score_pairs(space, all_pairs, None)
+    for level in ("duplicate", "story"):
+        got = scorer.scores(all_pairs, level)
+        assert np.allclose(got, getattr(want, level), atol=1e-6), level
+        assert np.array_equal(scorer.scores(all_pairs[:, ::-1], level), got)  # symmetric
+    a, b = (int(v) for v in cands[0])
+    one = scorer.pair(b, a)
+    assert (int(one.a[0]), int(one.b[0])) == (a, b) and len(one) == 1
+    memo = len(scorer._memo)
+    scorer.scores(all_pairs, "duplicate")
+    assert len(scorer._memo) == memo  # each pair scored once

