@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -81,7 +81,7 @@ def child_cli(report: Path, overrides: dict[str, Any], cli_args: list[str]) -> i
         stash.update(timings=dict(res.timings), model=res.model, n=len(res.ids))
         return res
 
-    pl.cluster = cluster  # type: ignore[assignment]
+    pl.cluster = cluster  # type: ignore[assignment,unused-ignore]
     from dedup.cli import app
 
     flags = {"precision": "--precision", "max_units": "--max-units"}
@@ -103,7 +103,10 @@ def child_semhash(report: Path, input_path: Path, precision: str, threshold: flo
     t_start = time.perf_counter()
     from semhash import SemHash
 
-    from dedup.encoder import get_encoder
+    try:
+        from dedup.encoders import get_encoder
+    except ImportError:  # before dedup/encoder.py became the package dedup/encoders/
+        from dedup.encoder import get_encoder  # type: ignore[no-redef,unused-ignore]
 
     recs = [json.loads(line) for line in input_path.read_text(encoding="utf-8").splitlines() if line.strip()]
     docs = [
@@ -111,7 +114,7 @@ def child_semhash(report: Path, input_path: Path, precision: str, threshold: flo
     ]
     encoder = get_encoder("e5-small", precision=precision)
     t0 = time.perf_counter()
-    sh = SemHash.from_records(docs, columns=["text"], model=encoder)
+    sh = SemHash.from_records(docs, columns=["text"], model=cast(Any, encoder))
     t_embed_index = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = sh.self_deduplicate(threshold=threshold)
@@ -207,7 +210,7 @@ def machine() -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
     cpu, flags, ram = cpu_ram()
-    vers = {}
+    vers: dict[str, str | None] = {}
     for pkg in ("numpy", "faiss-cpu", "torch", "onnxruntime", "sentence-transformers", "semhash", "dedup"):
         try:
             vers[pkg] = version(pkg)
@@ -283,8 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
         records = records[: args.limit] if args.limit else records
         gold = {r["id"]: r["story"] for r in records}
-        events = {r["id"]: r["event"] for r in records if r.get("event")}
-        events = events if len(events) == len(records) else None
+        all_events = {r["id"]: r["event"] for r in records if r.get("event")}
+        events = all_events if len(all_events) == len(records) else None
         inp = work / f"{set_name}.jsonl"
         write_input(records, inp)
         n = len(records)
@@ -358,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         cli = ["cluster", str(inp), "-o", str(out), "--cache-dir", str(cache), "--quiet"]
         print(f"{len(big)} articles / {setting} ...", file=sys.stderr, flush=True)
         ovr = json.dumps(SETTINGS[setting])
-        child = run_child(["--child", "cli", "--report", str(rep), "--overrides", ovr, "--", *cli], rep)
+        big_run = run_child(["--child", "cli", "--report", str(rep), "--overrides", ovr, "--", *cli], rep)
         gold = {r["id"]: r["story"] for r in big}
         big_events = {r["id"]: r["event"] for r in big if r.get("event")}
         runs["ntrex-15-x10"] = {
@@ -366,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
             "built_from": f"ntrex-15, {args.big_copies} copies per article (a sentence dropped, two swapped)",
             "setting": setting,
             "config": SETTINGS[setting],
-            "run": stage_summary(child, len(big)),
+            "run": stage_summary(big_run, len(big)),
             "quality": quality(out, gold, big_events if len(big_events) == len(big) else None),
         }
         print(json.dumps(runs["ntrex-15-x10"], indent=1), file=sys.stderr, flush=True)

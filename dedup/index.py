@@ -1,4 +1,7 @@
-"""Index stage: FAISS nearest-neighbour search over L2-normalised vectors.
+"""Index stage: FAISS nearest-neighbour search over L2-normalised vectors, and the candidate pairs.
+
+Takes vectors; gives each one's nearest neighbours, and `candidate_pairs`: the article pairs that
+scoring looks at (every article's nearest documents and nearest passages).
 
 Small problems are searched exactly (FAISS flat inner product). Past a measured size (see
 `EXACT_MAX` and benchmarks/README.md) an inverted-file search replaces it: the base vectors are
@@ -13,15 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Above this many base vectors (or query x base pairs above EXACT_MAX**2) the inverted-file
-#: search replaces exact search. Measured on 2 cores (k=20 self-join of 384-d vectors): exact
-#: 10k 0.5 s, 25k 2.8 s, 50k 11.7 s, 100k 41.9 s (quadratic); inverted file 0.3, 0.9, 2.4, 4.6 s
-#: with near-neighbour recall 1.000, 0.995, 0.989, 0.976. Exact search is kept while it costs
-#: seconds, so typical corpora get exact neighbours.
+#: Above this many base vectors the inverted-file search replaces exact search: exact search is
+#: kept while it costs seconds (benchmarks/README.md, "Approximate search").
 EXACT_MAX = 50_000
-#: ... and above this many query x base pairs, whatever the base size: many queries against a
-#: mid-sized base (every sentence of a 10k-article corpus against one language's sentences, for
-#: the margin denominators) cost ~6 s per search exactly (1.6e9 pairs), 15 of them on 15 languages.
+#: ... and above this many query x base pairs, whatever the base size (every sentence of a large
+#: corpus against one language's sentences costs seconds per search exactly).
 EXACT_PAIRS = 1_000_000_000
 EXACT_ALWAYS = 2_000  # bases this small are always searched exactly
 IVF_PROBES = 8  # cells searched per query
