@@ -54,22 +54,8 @@ def show_errors(ls: LoadedSet, system: str, levels: LevelLabels, n: int,
         for i in ids:
             by_pred[pred[i]][gold[i]].append(i)
             by_gold[gold[i]][pred[i]].append(i)
-        merges = []
-        for pc, groups in by_pred.items():
-            keys = sorted(groups, key=str)
-            for x in range(len(keys)):
-                for y in range(x + 1, len(keys)):
-                    ga, gb = groups[keys[x]], groups[keys[y]]
-                    a, b, s = best_pair(ga, gb)
-                    merges.append((len(ga) * len(gb), s or 0.0, pc, keys[x], keys[y], a, b, s))
-        misses = []
-        for gc, parts in by_gold.items():
-            keys = sorted(parts, key=str)
-            for x in range(len(keys)):
-                for y in range(x + 1, len(keys)):
-                    pa, pb = parts[keys[x]], parts[keys[y]]
-                    a, b, s = best_pair(pa, pb)
-                    misses.append((len(pa) * len(pb), s or 0.0, gc, keys[x], keys[y], a, b, s))
+        merges = _splits(by_pred, best_pair)  # one predicted cluster holding several gold ones
+        misses = _splits(by_gold, best_pair)  # one gold cluster cut into several predicted ones
         merges.sort(key=lambda m: (-m[0], -m[1]))
         misses.sort(key=lambda m: (-m[0], -m[1]))
         head = f"== {system} on {ls.key}, {level} level (gold `{ls.spec.gold[level]}`)"
@@ -92,3 +78,19 @@ def show_errors(ls: LoadedSet, system: str, levels: LevelLabels, n: int,
             ex = explain(a, b)
             if ex:
                 print("      explain: " + ex.replace("\n", "\n        "))
+
+
+def _splits(
+    groups_of: dict[Hashable, dict[Hashable, list[str]]], best_pair: Any
+) -> list[tuple[Any, ...]]:
+    """For every cluster split into parts by the other labelling, each pair of its parts: (article
+    pairs it holds, best pair score, cluster, part labels, best pair and score)."""
+    out = []
+    for cluster, parts in groups_of.items():
+        keys = sorted(parts, key=str)
+        for x in range(len(keys)):
+            for y in range(x + 1, len(keys)):
+                pa, pb = parts[keys[x]], parts[keys[y]]
+                a, b, s = best_pair(pa, pb)
+                out.append((len(pa) * len(pb), s or 0.0, cluster, keys[x], keys[y], a, b, s))
+    return out

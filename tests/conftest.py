@@ -269,3 +269,51 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {**os.environ, "DEDUP_HOME": str(tmp_path / "dedup-home"), **extra}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+def typed_table(texts: list[str], floats: list[float | None]) -> Any:
+    """A Parquet table of three records with a column of every common Arrow type (pass-through tests)."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    utc = dt.timezone.utc
+    return pa.table(
+        {
+            "id": pa.array(["p1", "p2", "p3"], pa.string()),
+            "text": pa.array(texts, pa.string()),
+            "n": pa.array([1, None, 2**40], pa.int64()),
+            "x": pa.array(floats, pa.float64()),
+            "ok": pa.array([True, False, None], pa.bool_()),
+            "published": pa.array(
+                [dt.datetime(2023, 12, 5, 10, 30, tzinfo=utc), None, dt.datetime(2024, 1, 1, tzinfo=utc)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "seen": pa.array([dt.datetime(2023, 1, 2, 3, 4, 5, 6), None, None], pa.timestamp("us")),
+            "day": pa.array([dt.date(2024, 1, 2), None, dt.date(2024, 1, 3)], pa.date32()),
+            "tags": pa.array([["a", "b"], [], None], pa.list_(pa.string())),
+            "nums": pa.array([[1, 2], [3], []], pa.list_(pa.int64())),
+            "meta": pa.array(
+                [{"words": 12, "who": "Đặng"}, None, {"words": None, "who": "x"}],
+                pa.struct([("words", pa.int64()), ("who", pa.string())]),
+            ),
+            "nothing": pa.array([None, None, None], pa.null()),
+            "blob": pa.array([b"\xff\x00", b"ok", None], pa.binary()),
+        }
+    )
+
+
+@pytest.fixture
+def fake_writer(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Replace the real (slow, 470 MB) fp32 model writer by one that writes two small files; the
+    list collects the directories it wrote."""
+    calls: list[Path] = []
+
+    def write(weights_path: Path, out: Path, progress: bool) -> dict[str, Any]:
+        calls.append(out)
+        (out / "config.json").write_text('{"hidden_size": 384}', encoding="utf-8")
+        (out / "model.safetensors").write_bytes(b"\0" * 64)
+        return {"tokenizer": "fake"}
+
+    monkeypatch.setattr("dedup.model.fp32._write_model", write)
+    return calls

