@@ -28,16 +28,24 @@ def f2(x: float | None) -> str:
     return "–" if x is None else f"{x:.2f}"
 
 
+def _ran(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The systems that ran; a skipped one is printed with its reason."""
+    out = []
+    for name, sysres in run["systems"].items():
+        if "skipped" in sysres:
+            print(f"{name:8} skipped: {sysres['skipped']}")
+        else:
+            out.append((name, sysres))
+    return out
+
+
 def print_table(run: dict[str, Any]) -> None:
     draw = f" draw {run['draw_seed']}" if run.get("draw_seed") is not None else ""
     print(f"\n### {run['set']}{draw} / {run['variant']}  ({run['n_articles']} articles, "
           f"{', '.join(run['languages'])}; {run['hard_negative_pairs']} hard-negative doc pairs)")
     print(f"{'system':8} {'level':9} {'point':7} {'thr':>5} {'P':>5} {'R':>5} {'F1':>5} "
           f"{'B3-F1':>5} {'HNmrg':>5} {'#clus':>5}  recall en-vi en-sv sv-vi  worst-pair")
-    for name, sysres in run["systems"].items():
-        if "skipped" in sysres:
-            print(f"{name:8} skipped: {sysres['skipped']}")
-            continue
+    for name, sysres in _ran(run):
         for level, res in sysres["levels"].items():
             for point in ("default", "best"):
                 d = res[point]
@@ -85,10 +93,7 @@ def print_union(run: dict[str, Any]) -> None:
     """The union: each member on its own gold (and minus alone), the clusters across sets."""
     print(f"\n### union / clean  ({run['n_articles']} articles: "
           f"{', '.join(m['name'] + ' ' + str(m['n_articles']) for m in run['members'])})")
-    for name, sysres in run["systems"].items():
-        if "skipped" in sysres:
-            print(f"{name:8} skipped: {sysres['skipped']}")
-            continue
+    for name, sysres in _ran(run):
         xs = sysres["cross_set"]["default"]
         spans = "; ".join(f"{lvl}: {v['clusters_across_families']} clusters across sets of "
                           f"different families ({v['pairs_across_families']} pairs), "
