@@ -13,31 +13,35 @@ components of its strong pairs, which are clustered one by one (a component of t
 no heap at all): the cost grows with the strong pairs, not with all candidate pairs, and a million
 articles with twenty neighbours each cluster in seconds.
 
-The story level links with the mean of the `top_k` strongest cross pairs instead of the mean of
-all of them (`STORY_TOP_K`): a report on one occasion need not resemble every other report of it
-(the air traffic controller who died at his post and the death toll of the same earthquake), but it
-must resemble several of them once the story has several; with clusters of one or two members it is
-the same average.
+The story level (`story_linkage`) joins whole duplicate clusters on the story probability of their
+article pairs (`dedup.score.story`; same-language pairs when two clusters share a language), with
+the mean of the strongest cross pairs instead of the mean of all of them (`STORY_TOP_K`,
+`STORY_TOP_FRAC`): a report on one occasion need not resemble
+every other report of it (the air traffic controller who died at his post and the death toll of the
+same earthquake), but it must resemble several of them once the story has several; with clusters
+of one or two members it is the same average.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .features import Evidence
-from .score.align import PAIR_BLOCK
-from .score.pairs import DATE_PENALTY, PairScorer, date_relation
+from .score.pairs import PairScorer
 
 ScoreFn = Callable[[np.ndarray], np.ndarray]  # (p, 2) rows -> (p,) scores
 ON_DEMAND_MAX = 4096  # largest |A|*|B| whose missing pairs are scored on demand
 #: Strongest cross pairs averaged by the story level's linkage: a report must resemble several reports
 #: of its story, not all (NTREX-15 story F1 0.871 -> 0.930; benchmarks/README.md).
 STORY_TOP_K = 3
+#: ... or the strongest 30% of them when that is more: large stories must hang together more widely
+#: than by three pairs (ECB+ hard negatives merged 36% at top-3 only; benchmarks/README.md).
+STORY_TOP_FRAC = 0.3
 
 
 def _find(parent: list[int], x: int) -> int:
@@ -72,15 +76,18 @@ def average_linkage(
     init: np.ndarray | None = None,
     score_fn: ScoreFn | None = None,
     top_k: int = 0,
+    top_frac: float = 0.0,
 ) -> np.ndarray:
     """Cluster rows 0..n-1; returns a label per row (the smallest row of its cluster).
 
     `init` gives starting clusters (labels) that are kept whole: the story level starts from the
     duplicate clusters, so stories always contain whole duplicate clusters. `top_k` > 0 merges on
     the mean of the top_k strongest cross pairs (all of them when there are fewer) instead of the
-    mean of all cross pairs.
+    mean of all cross pairs; `top_frac` > 0 on the strongest max(top_k, top_frac x |A||B|) of them.
     """
     root = _start_roots(n, init)
+    cap = top_k if top_frac <= 0 else 1 << 62  # scores kept per cluster pair (strongest first)
+    ranked = cap > 0
     labels = root.copy()
     a = np.asarray(a, dtype=np.int64).reshape(-1)
     b = np.asarray(b, dtype=np.int64).reshape(-1)
@@ -96,16 +103,16 @@ def average_linkage(
     # sum, count and max of the known scores between starting clusters (one row per cluster pair)
     key = lo * n + hi
     del lo, hi
-    order = np.lexsort((-s, key)) if top_k > 0 else np.argsort(key, kind="stable")
+    order = np.lexsort((-s, key)) if ranked else np.argsort(key, kind="stable")
     key, s = key[order], s[order]
     del order
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     e_lo, e_hi = key[first] // n, key[first] % n
     e_cnt = np.diff(np.r_[first, key.size])
-    if top_k > 0:  # each edge's scores, strongest first, are s[first:first + cnt]: keep top_k
+    if ranked:  # each edge's scores, strongest first, are s[first:first + cnt]: keep `cap`
         rank = np.arange(key.size) - np.repeat(first, e_cnt)
-        keep = rank < top_k
-        e_top: list[np.ndarray] | None = np.split(s[keep], np.cumsum(np.minimum(e_cnt, top_k))[:-1])
+        keep = rank < cap
+        e_top: list[np.ndarray] | None = np.split(s[keep], np.cumsum(np.minimum(e_cnt, cap))[:-1])
     else:
         e_top = None
     e_sum = np.add.reduceat(s, first)
@@ -185,6 +192,7 @@ def average_linkage(
             score_fn,
             [e_top[i].tolist() for i in e_id[sel].tolist()] if e_top is not None else None,
             top_k,
+            top_frac,
         )
         for rs in out:
             labels[rs] = min(rs)
@@ -202,6 +210,7 @@ def _agglomerate(
     score_fn: ScoreFn | None,
     tops: list[list[float]] | None = None,
     top_k: int = 0,
+    top_frac: float = 0.0,
 ) -> list[list[int]]:
     """Best-first average (or top_k) linkage of one component; returns the final clusters' rows."""
     # per cluster pair: sum and count of the known scores, whether one is strong, and (top_k) the
@@ -216,9 +225,9 @@ def _agglomerate(
         """The linkage of an edge over `size` cross pairs; pairs not scored yet count as 1 when
         `optimistic` (an upper bound: they may still be scored), else as 0."""
         unknown = size - e[1] if optimistic else 0
-        if top_k <= 0:
+        if top_k <= 0 and top_frac <= 0:
             return float((e[0] + unknown) / size)
-        k = min(top_k, size)
+        k = min(max(top_k, math.ceil(top_frac * size)), size)
         ones = min(unknown, k)
         return float((ones + sum(e[3][: k - ones])) / k)
 
@@ -251,8 +260,8 @@ def _agglomerate(
                 pairs = np.array(sorted(known), dtype=np.int64)
                 full = score_fn(pairs)
                 e[0], e[1] = float(np.sum(full)), size
-                if top_k > 0:
-                    e[3] = sorted(full.tolist(), reverse=True)[:top_k]
+                if e[3] is not None:
+                    e[3] = sorted(full.tolist(), reverse=True)[: top_k if top_frac <= 0 else None]
             else:
                 e[1] = size  # the rest counts as 0
         avg = value(e, size, False)
@@ -274,8 +283,8 @@ def _agglomerate(
                 exz[0] += ez[0]
                 exz[1] += ez[1]
                 exz[2] = max(exz[2], ez[2])
-                if top_k > 0:
-                    exz[3] = sorted(exz[3] + ez[3], reverse=True)[:top_k]
+                if exz[3] is not None:
+                    exz[3] = sorted(exz[3] + ez[3], reverse=True)[: top_k if top_frac <= 0 else None]
             else:
                 adj[cx][cz] = list(ez)
                 adj[cz][cx] = adj[cx][cz]
@@ -289,130 +298,61 @@ def story_linkage(
     a: np.ndarray,
     b: np.ndarray,
     threshold: float,
-    cluster_scores: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    of_row: np.ndarray,
-    roots: np.ndarray,
+    score_fn: ScoreFn,
+    lang: np.ndarray,
 ) -> np.ndarray:
-    """Story level: top-k linkage (`STORY_TOP_K`) over whole duplicate clusters.
+    """Story level: linkage over whole duplicate clusters (`STORY_TOP_K`, `STORY_TOP_FRAC`).
 
-    `of_row` maps a row to its duplicate cluster's index and `roots[c]` is cluster c's smallest
-    row; `cluster_scores(ca, cb)` scores cluster pairs. Candidate article pairs (a, b) say which
-    clusters to compare first; pairs of clusters never compared are scored on demand during
-    merges. Returns a label per row: the smallest row of its story.
+    Two duplicate clusters that hold a language in common compare on their same-language article
+    pairs only (the mean of their story probabilities): an English rewrite of a Vietnamese report
+    meets another Vietnamese report of the occasion through the Vietnamese one. Clusters without a
+    common language compare on the mean of all their pairs. `score_fn` scores article pairs; `lang`
+    is each row's language index. Candidate article pairs (a, b) say which clusters to compare first;
+    others are compared on demand during merges. Returns a label per row: the smallest row of its
+    story.
     """
-    ca, cb = of_row[np.asarray(a, dtype=np.int64)], of_row[np.asarray(b, dtype=np.int64)]
-    keep = ca != cb
+    roots, of_row = np.unique(dup, return_inverse=True)
+    of_row = of_row.reshape(-1)
     k = roots.shape[0]
-    key = np.unique(np.minimum(ca, cb)[keep] * k + np.maximum(ca, cb)[keep])
-    lo, hi = key // k, key % k
-    s = cluster_scores(lo, hi)
-    lab = average_linkage(
-        k, lo, hi, s, threshold, score_fn=lambda p: cluster_scores(p[:, 0], p[:, 1]), top_k=STORY_TOP_K
-    )
-    return np.asarray(roots, dtype=np.int64)[lab][of_row]
+    order = np.argsort(of_row, kind="stable")
+    starts = np.searchsorted(of_row[order], np.arange(k + 1))
 
-
-# ---- story level: evidence between duplicate clusters ---------------------------------------
-
-
-class ClusterEvidence:
-    """Story-level similarity between duplicate clusters, from their passage vectors.
-
-    Multilingual embeddings compare best within one language: two reports of one occasion in
-    the same language sit closer than either does to the other's translations. So two clusters
-    that share languages are compared on their same-language article pairs only (the mean
-    passage cosine over those pairs); clusters with no language in common on all their pairs.
-    Means of pairwise cosines are dot products of mean vectors, so each (cluster, language)
-    keeps one mean vector and any two clusters compare in O(shared languages * d).
-    """
-
-    def __init__(
-        self,
-        labels: np.ndarray,
-        vectors: np.ndarray,
-        lang: np.ndarray,
-        evidence: Sequence[Evidence] | None = None,
-    ) -> None:
-        n = labels.shape[0]
-        self.roots, self.of_row = np.unique(labels, return_inverse=True)  # clusters by smallest row
-        self.of_row = self.of_row.reshape(-1)
-        k = self.roots.shape[0]
-        n_langs = int(lang.max()) + 1 if n else 1
-        key = self.of_row.astype(np.int64) * n_langs + lang
-        gkey, g_of_row, gcount = np.unique(key, return_inverse=True, return_counts=True)
-        g_of_row = g_of_row.reshape(-1)
-        self.g_lang = gkey % n_langs
-        self.g_count = gcount.astype(np.float64)
-        g_cluster = gkey // n_langs
-        # a group's mean vector: its row for one-member groups, else a mean of the members
-        self.g_row = np.full(gkey.shape[0], -1, dtype=np.int64)
-        self.g_row[g_of_row] = np.arange(n)  # any member; right for one-member groups
-        multi = np.flatnonzero(gcount > 1)
-        self.g_multi = np.full(gkey.shape[0], -1, dtype=np.int64)
-        self.g_multi[multi] = np.arange(multi.shape[0])
-        rows = np.flatnonzero(gcount[g_of_row] > 1)
-        rows = rows[np.argsort(g_of_row[rows], kind="stable")]
-        self.multi_mean = np.zeros((multi.shape[0], vectors.shape[1]), dtype=np.float32)
-        if rows.size:  # in blocks of groups: no copy of all their rows at once (a million fit)
-            cut = np.flatnonzero(np.r_[True, g_of_row[rows][1:] != g_of_row[rows][:-1]])
-            ends = np.r_[cut[1:], rows.size]
-            for g0 in range(0, cut.size, 8192):
-                c, e = cut[g0 : g0 + 8192], ends[g0 : g0 + 8192]
-                blk = vectors[rows[c[0] : e[-1]]]
-                self.multi_mean[g0 : g0 + c.size] = np.add.reduceat(blk, c - c[0], axis=0) / gcount[
-                    multi[g0 : g0 + c.size]
-                ][:, None].astype(np.float32)
-        self.vectors = vectors
-        self.g_start = np.searchsorted(g_cluster, np.arange(k + 1))  # groups of cluster c
-        self.n_groups = np.diff(self.g_start)
-        # dates: a cluster's event date is that of its first member that has one
-        self.date: list[Evidence | None] = [None] * k
-        if evidence is not None:
-            for r in range(n - 1, -1, -1):
-                if evidence[r].date is not None:
-                    self.date[int(self.of_row[r])] = evidence[r]
-        self.dated = np.array([d is not None for d in self.date], dtype=bool)
-
-    def _gmean(self, g: np.ndarray) -> np.ndarray:
-        out = self.vectors[self.g_row[g]].astype(np.float32)
-        m = self.g_multi[g]
-        sel = np.flatnonzero(m >= 0)
-        if sel.size:
-            out[sel] = self.multi_mean[m[sel]]
+    def cluster_scores(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        sizes = (starts[lo + 1] - starts[lo]) * (starts[hi + 1] - starts[hi])
+        out = np.empty(lo.shape[0], dtype=np.float64)
+        one = sizes == 1
+        if one.any():
+            out[one] = score_fn(np.stack([order[starts[lo[one]]], order[starts[hi[one]]]], axis=1))
+        rest = np.flatnonzero(~one)
+        if not rest.size:
+            return out
+        blocks = []
+        for x, y in zip(lo[rest].tolist(), hi[rest].tolist(), strict=True):
+            rx, ry = order[starts[x] : starts[x + 1]], order[starts[y] : starts[y + 1]]
+            p = np.array(np.meshgrid(rx, ry, indexing="ij")).reshape(2, -1).T
+            same = lang[p[:, 0]] == lang[p[:, 1]]
+            blocks.append(p[same] if same.any() else p)
+        s = score_fn(np.concatenate(blocks))
+        cut = np.cumsum([0] + [len(p) for p in blocks])
+        for j, (c0, c1) in enumerate(zip(cut[:-1].tolist(), cut[1:].tolist(), strict=True)):
+            out[rest[j]] = s[c0:c1].mean()
         return out
 
-    def _cmean(self, c: int) -> np.ndarray:
-        gs = np.arange(self.g_start[c], self.g_start[c + 1])
-        w = self.g_count[gs]
-        return (self._gmean(gs) * w[:, None]).sum(axis=0) / w.sum()
-
-    def scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Story scores of cluster pairs (cluster indices), in [0, 1]."""
-        a = np.asarray(a, dtype=np.int64).reshape(-1)
-        b = np.asarray(b, dtype=np.int64).reshape(-1)
-        out = np.empty(a.shape[0], dtype=np.float64)
-        one = (self.n_groups[a] == 1) & (self.n_groups[b] == 1)
-        idx = np.flatnonzero(one)
-        for s0 in range(0, idx.shape[0], PAIR_BLOCK):  # one language each: one dot product
-            sl = idx[s0 : s0 + PAIR_BLOCK]
-            ga, gb = self.g_start[a[sl]], self.g_start[b[sl]]
-            out[sl] = np.einsum("ij,ij->i", self._gmean(ga), self._gmean(gb))
-        for k in np.flatnonzero(~one).tolist():
-            ca, cb = int(a[k]), int(b[k])
-            ga = np.arange(self.g_start[ca], self.g_start[ca + 1])
-            gb = np.arange(self.g_start[cb], self.g_start[cb + 1])
-            _, ia, ib = np.intersect1d(self.g_lang[ga], self.g_lang[gb], return_indices=True)
-            if ia.size:
-                w = self.g_count[ga[ia]] * self.g_count[gb[ib]]
-                dots = np.einsum("ij,ij->i", self._gmean(ga[ia]), self._gmean(gb[ib]))
-                out[k] = float((w * dots).sum() / w.sum())
-            else:
-                out[k] = float(self._cmean(ca) @ self._cmean(cb))
-        if self.dated.any():
-            for k in np.flatnonzero(self.dated[a] & self.dated[b]).tolist():
-                if date_relation(self.date[int(a[k])], self.date[int(b[k])]) < 0:
-                    out[k] -= DATE_PENALTY
-        return np.clip(out, 0.0, 1.0)
+    ca, cb = of_row[np.asarray(a, dtype=np.int64)], of_row[np.asarray(b, dtype=np.int64)]
+    keep = ca != cb
+    key = np.unique(np.minimum(ca, cb)[keep] * k + np.maximum(ca, cb)[keep])
+    lo, hi = key // k, key % k
+    lab = average_linkage(
+        k,
+        lo,
+        hi,
+        cluster_scores(lo, hi),
+        threshold,
+        score_fn=lambda p: cluster_scores(p[:, 0], p[:, 1]),
+        top_k=STORY_TOP_K,
+        top_frac=STORY_TOP_FRAC,
+    )
+    return np.asarray(roots, dtype=np.int64)[lab][of_row]
 
 
 @dataclass(frozen=True)
@@ -430,7 +370,7 @@ def cluster_levels(scorer: PairScorer, duplicate_threshold: float, story_thresho
     dup = average_linkage(
         scorer.n, t.a, t.b, t.duplicate, duplicate_threshold, score_fn=lambda p: scorer.scores(p, "duplicate")
     )
-    space = scorer.space
-    groups = ClusterEvidence(dup, space.story_docs, space.doc_lang, scorer.evidence)
-    story = story_linkage(dup, t.a, t.b, story_threshold, groups.scores, groups.of_row, groups.roots)
+    story = story_linkage(
+        dup, t.a, t.b, story_threshold, lambda p: scorer.scores(p, "story"), scorer.space.doc_lang
+    )
     return Levels(dup, story)

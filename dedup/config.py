@@ -49,7 +49,7 @@ class Config:
 
     model: str = DEFAULT_MODEL
     duplicate_threshold: float = 0.45  # duplicate score (mostly sentence coverage) to join a cluster
-    story_threshold: float = 0.45  # story score between duplicate clusters to join a story
+    story_threshold: float = 0.4  # story probability (mean of the strongest cross pairs) to join a story
     neighbours: int = 20  # candidate partners searched per article (FAISS nearest neighbours)
     canonical_policy: CanonicalPolicy = CanonicalPolicy.LONGEST
     prefer_lang: tuple[str, ...] = ()

@@ -13,9 +13,15 @@ _FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ø": "
 
 
 def fold(text: str) -> str:
-    """Lower-case and strip diacritics ("Trương" -> "truong", "Việt" -> "viet")."""
+    """Lower-case, strip diacritics and transliterate other scripts to Latin ("Trương" -> "truong",
+    "Путин" -> "putin"), so one name compares across languages."""
     text = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():
+        from anyascii import anyascii
+
+        text = anyascii(text)
+    return text.lower()
 
 
 def _ascii_digits(s: str) -> str:
@@ -29,10 +35,25 @@ class Evidence:
     names: frozenset[str]
     numbers: frozenset[str]
     date: tuple[int | None, int, int] | None = None  # (year or None, month, day) of the event
+    lead_names: frozenset[str] = frozenset()  # names of the title and lead: who the report is about
 
 
-def extract(text: str, date: tuple[int | None, int, int] | None = None) -> Evidence:
-    """Extract folded names and normalised numbers from a text (`date` is passed through)."""
+def extract(text: str, date: tuple[int | None, int, int] | None = None, lead: str = "") -> Evidence:
+    """Extract folded names and normalised numbers from a text, and the names of its `lead` (the
+    title and first sentences); `date` is passed through."""
+    names = _names(text)
+    numbers: set[str] = set()
+    for m in _NUM.findall(text):
+        d = _ascii_digits(re.sub(r"[.,]", "", m))
+        if len(d) >= 2 and d.strip("0"):
+            numbers.add(d.lstrip("0") or "0")
+    return Evidence(
+        frozenset(names), frozenset(numbers), date, frozenset(_names(lead)) if lead else frozenset()
+    )
+
+
+def _names(text: str) -> set[str]:
+    """Folded capitalised words not starting a sentence, and acronyms."""
     names: set[str] = set()
     for sent in _SENT.split(text):
         toks = _WORD.findall(sent)
@@ -43,12 +64,7 @@ def extract(text: str, date: tuple[int | None, int, int] | None = None) -> Evide
                 w.isupper() and len(w) >= 2 and w.isalpha() or k > 0 and w[0].isupper() and len(w) >= 3
             ):  # acronyms: JCP, CPV, ASEAN
                 names.add(fold(w))
-    numbers: set[str] = set()
-    for m in _NUM.findall(text):
-        d = _ascii_digits(re.sub(r"[.,]", "", m))
-        if len(d) >= 2 and d.strip("0"):
-            numbers.add(d.lstrip("0") or "0")
-    return Evidence(frozenset(names), frozenset(numbers), date)
+    return names
 
 
 # ---- dates ---------------------------------------------------------------------------------

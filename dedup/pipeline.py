@@ -27,9 +27,12 @@ from .io import Article, ReadResult, Reject, validate_records, where
 from .langprior import LanguagePriors
 from .result import LazyEvidence, Result, RunEvidence, assemble
 from .score import PairScorer, prepare, score_pairs, space_from_documents
+from .score import lexical as lexical_mod
+from .score.story import StoryScorer
 from .timing import Timer
 
 _SCRIPT_SAMPLE = 4000  # characters of a text the script screen looks at
+LEAD_SENTENCES = 2  # sentences after the title whose names say who a report is about
 
 
 def cluster(
@@ -169,16 +172,19 @@ def _evidence(arts: Sequence[Article], config: Config, enc: Any, timer: Timer) -
                     features.header_text(a.text, c.paragraphs[0] if c.paragraphs else ""),
                     c.lead[:400],
                 ),
+                lead="\n".join([t or "", *s[:LEAD_SENTENCES]]),
             )
-            for a, t, c in zip(rows, titles, cleaned, strict=True)
+            for a, t, c, s in zip(rows, titles, cleaned, sentences, strict=True)
         ]
+        lexical = lexical_mod.build(titles, [c.text for c in cleaned], langs)
     with timer.stage("index"):
         space = prepare(units, langs, n, neutral=neutral, passages=passage_vectors)
         pairs = index_mod.candidate_pairs(
             space.docs, config.neighbours, passages=space.passages, knn_done=space.doc_knn
         )
     with timer.stage("score"):
-        table = score_pairs(space, pairs, evidence)
+        story = StoryScorer(space.story_docs, space.doc_lang, lexical, evidence)
+        table = score_pairs(space, pairs, evidence, story)
     inv = [0] * n
     for row, k in enumerate(order):
         inv[k] = row
@@ -186,7 +192,7 @@ def _evidence(arts: Sequence[Article], config: Config, enc: Any, timer: Timer) -
         row_ids=tuple(a.id for a in rows),
         langs=tuple(langs),
         input_rows=tuple(inv),
-        scorer=PairScorer(space, table, evidence),
+        scorer=PairScorer(space, table, evidence, story),
         features=tuple(evidence),
         unit_texts=units.texts,
         candidates=tuple(

@@ -19,7 +19,7 @@ from .config import Config
 from .errors import DedupError
 from .features import Date, Evidence
 from .io import Reject
-from .score import PairScorer, PairScores, align, entity_overlap, entity_weights
+from .score import PairScorer, PairScores, align
 from .timing import Timer
 
 #: The fields dedup adds to every output record (they replace input fields of the same name).
@@ -44,7 +44,6 @@ class Explanation:
     b: str
     cosine: float
     coverage: float
-    entities: float
     passage: float
     duplicate_score: float
     story_score: float
@@ -55,6 +54,8 @@ class Explanation:
     shared_numbers: tuple[str, ...]
     dates: str
     thresholds: Mapping[str, float]
+    #: the story probability's evidence: (name, value, contribution to the log-odds), the bias first
+    story_evidence: tuple[tuple[str, float, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -65,7 +66,6 @@ class Explanation:
                 "cosine": round(self.cosine, 4),
                 "passage": round(self.passage, 4),
                 "coverage": round(self.coverage, 4),
-                "entities": round(self.entities, 4),
                 "duplicate": round(self.duplicate_score, 4),
                 "story": round(self.story_score, 4),
             },
@@ -75,6 +75,10 @@ class Explanation:
             "shared_names": list(self.shared_names),
             "shared_numbers": list(self.shared_numbers),
             "event_dates": self.dates,
+            "story_evidence": [
+                {"evidence": name, "value": round(v, 4), "share": round(c, 4)}
+                for name, v, c in self.story_evidence
+            ],
         }
 
     def __str__(self) -> str:
@@ -85,8 +89,9 @@ class Explanation:
             f"  story:     {'YES' if self.same_story else 'no'}  score {self.story_score:.3f}"
             f" (threshold {self.thresholds['story']:.2f})",
             f"  evidence: passage cosine {self.passage:.3f}, document cosine {self.cosine:.3f} (both "
-            f"language-centred), sentence coverage {self.coverage:.2f}, shared names/numbers "
-            f"{self.entities:.2f}",
+            f"language-centred), sentence coverage {self.coverage:.2f}",
+            "  story probability = sigmoid(sum of shares): "
+            + ", ".join(f"{name} {v:.2f} -> {c:+.2f}" for name, v, c in self.story_evidence),
             f"  shared names: {', '.join(self.shared_names) or '-'}",
             f"  shared numbers: {', '.join(self.shared_numbers) or '-'}",
             f"  event dates: {self.dates}",
@@ -121,11 +126,6 @@ class RunEvidence:
     def row_of(self) -> dict[str, int]:
         """Article id -> row."""
         return {aid: r for r, aid in enumerate(self.row_ids)}
-
-    @functools.cached_property
-    def name_weights(self) -> dict[str, float] | None:
-        """Inverse document frequencies of names and numbers (for explain only: no decision reads them)."""
-        return entity_weights(self.features) if self.features is not None else None
 
 
 class LazyEvidence:
@@ -273,7 +273,6 @@ class Result:
             b=b,
             cosine=float(p.cosine[0]),
             coverage=float(p.coverage[0]),
-            entities=entity_overlap(fa, fb, ev.name_weights) if fa is not None and fb is not None else 0.0,
             passage=float(p.passage[0]),
             duplicate_score=float(p.duplicate[0]),
             story_score=float(p.story[0]),
@@ -286,6 +285,7 @@ class Result:
             else (),
             dates=_date_text(fa, fb, int(p.dates[0])) if fa and fb else "unknown",
             thresholds={"duplicate": self.config.duplicate_threshold, "story": self.config.story_threshold},
+            story_evidence=ev.scorer.story.evidence_of(ra, rb),
         )
 
 

@@ -1,8 +1,8 @@
 """The cluster stage (`dedup.cluster`): average linkage on hand-made graphs and against reference
-implementations, top-k story linkage, `ClusterEvidence` between duplicate clusters, and
-`cluster_levels`."""
+implementations, top-k and top-fraction story linkage, and `cluster_levels`."""
 
 import heapq
+import math
 
 import numpy as np
 import pytest
@@ -10,8 +10,7 @@ from conftest import planted_vectors
 
 from dedup import index as index_mod
 from dedup import score as score_mod
-from dedup.cluster import ON_DEMAND_MAX, ClusterEvidence, average_linkage, cluster_levels
-from dedup.features import Evidence
+from dedup.cluster import ON_DEMAND_MAX, average_linkage, cluster_levels
 
 
 def _run(n, edges, thr, **kw):
@@ -72,23 +71,17 @@ def test_raising_threshold_never_merges_more():
         prev = n_clusters
 
 
-def test_story_linkage_joins_whole_duplicate_clusters():
-    from dedup.cluster import story_linkage
-
-    # rows 0,1 form duplicate cluster 0; rows 2,3 cluster 2; row 4 alone. Clusters 0 and 2 are one
-    # story (0.6), 4 is not (0.1), whatever the article pairs that pointed at them.
-    dup = np.array([0, 0, 2, 2, 4])
-    of_row = np.array([0, 0, 1, 1, 2])
-    roots = np.array([0, 2, 4])
-    table = {(0, 1): 0.6, (0, 2): 0.1, (1, 2): 0.1}
-
-    def scores(a, b):
-        return np.array([table[(min(x, y), max(x, y))] for x, y in zip(a.tolist(), b.tolist(), strict=True)])
-
-    got = story_linkage(dup, np.array([1, 3]), np.array([3, 4]), 0.5, scores, of_row, roots)
-    assert got.tolist() == [0, 0, 0, 0, 4]
-    got = story_linkage(dup, np.array([1, 3]), np.array([3, 4]), 0.7, scores, of_row, roots)
-    assert got.tolist() == [0, 0, 2, 2, 4]
+def test_top_fraction_linkage_counts_the_strongest_share_of_cross_pairs():
+    # {0,1,2,3} is one story and 4 meets it with 0.9, 0.8, 0.1, 0.1: top-2 mean 0.85 joins it; the
+    # strongest half (2 of 4 pairs) too; the strongest 3/4 (0.6) and all four (0.475) do not at 0.65
+    tight = [(x, y, 0.95) for x in range(4) for y in range(x + 1, 4)]
+    edges = tight + [(0, 4, 0.9), (1, 4, 0.8), (2, 4, 0.1), (3, 4, 0.1)]
+    assert _run(5, edges, 0.65, top_k=2) == [0] * 5
+    assert _run(5, edges, 0.65, top_k=1, top_frac=0.5) == [0] * 5
+    assert _run(5, edges, 0.65, top_k=1, top_frac=0.75) == [0, 0, 0, 0, 4]
+    assert _run(5, edges, 0.65) == [0, 0, 0, 0, 4]
+    # top_k is a floor: with three pairs at 30% the three strongest count, not one
+    assert _run(5, edges, 0.65, top_k=3, top_frac=0.3) == [0, 0, 0, 0, 4]
 
 
 def test_top_k_linkage_needs_several_strong_links_not_all():
@@ -228,8 +221,9 @@ def test_component_linkage_equals_whole_graph_linkage(seed):
         assert average_linkage(n, a, b, s[a, b], t, init=init, **kw).tolist() == want.tolist()
 
 
-def _brute_top_k_linkage(s: np.ndarray, threshold: float, top_k: int) -> np.ndarray:
-    """Top-k linkage the slow way: every cluster pair's exact value over the full score matrix."""
+def _brute_top_k_linkage(s: np.ndarray, threshold: float, top_k: int, top_frac: float = 0.0) -> np.ndarray:
+    """Top-k (or top-fraction) linkage the slow way: every cluster pair's exact value over the full
+    score matrix."""
     n = s.shape[0]
     clusters = [[r] for r in range(n)]
     while True:
@@ -237,7 +231,8 @@ def _brute_top_k_linkage(s: np.ndarray, threshold: float, top_k: int) -> np.ndar
         for x in range(len(clusters)):
             for y in range(x + 1, len(clusters)):
                 cross = np.sort(s[np.ix_(clusters[x], clusters[y])].ravel())[::-1]
-                v = float(cross[:top_k].mean())
+                k = min(max(top_k, math.ceil(top_frac * cross.size)), cross.size)
+                v = float(cross[:k].mean())
                 if v > best:
                     best, pick = v, (x, y)
         if pick is None or best < threshold:
@@ -260,50 +255,9 @@ def test_top_k_linkage_equals_brute_force(seed):
     def fn(p):
         return s[p[:, 0], p[:, 1]]
 
-    for k in (1, 2, 3):
-        got = average_linkage(n, a, b, s[a, b], t, score_fn=fn, top_k=k)
-        assert got.tolist() == _brute_top_k_linkage(s, t, k).tolist()
-
-
-# ------------------------------------------------------------------------------------ cluster evidence
-
-
-def test_cluster_evidence_compares_clusters_in_their_shared_languages():
-    """Hand-computed: cluster X = {0 (en), 1 (vi)}, Y = {2 (en), 3 (vi)}, Z = {4 (sv)}."""
-    e = np.eye(4, dtype=np.float32)
-    v = np.stack(
-        [
-            e[0],  # X en
-            e[1],  # X vi
-            (e[0] * 0.6 + e[2] * 0.8),  # Y en: cos 0.6 with X en
-            (e[1] * 0.8 + e[3] * 0.6),  # Y vi: cos 0.8 with X vi
-            (e[0] * 0.5 + e[3] * np.sqrt(0.75)),  # Z sv
-        ]
-    ).astype(np.float32)
-    labels = np.array([0, 0, 2, 2, 4])
-    lang = np.array([0, 2, 0, 2, 1])  # en=0, sv=1, vi=2
-    ev = ClusterEvidence(labels, v, lang)
-    assert ev.roots.tolist() == [0, 2, 4] and ev.of_row.tolist() == [0, 0, 1, 1, 2]
-    # X ~ Y share en and vi: the mean of the same-language pairs (0.6 + 0.8) / 2, not of all four
-    # pairs (the cross-language ones, 0-3 and 1-2, are 0.0 and 0.0 here)
-    got = ev.scores(np.array([0, 0, 1]), np.array([1, 2, 2]))
-    assert np.isclose(got[0], 0.7)
-    # X ~ Z share no language: the mean over all pairs, (0.5 + 0) / 2
-    assert np.isclose(got[1], 0.25)
-    # Y ~ Z: ((0.6*0.5) + (0.6*sqrt(.75))) / 2
-    assert np.isclose(got[2], (0.3 + 0.6 * np.sqrt(0.75)) / 2)
-    # conflicting event dates move a pair down
-    evid = [Evidence(frozenset(), frozenset(), d) for d in [(2018, 9, 29), None, (2018, 3, 1), None, None]]
-    dated = ClusterEvidence(labels, v, lang, evid).scores(np.array([0]), np.array([1]))
-    assert np.isclose(dated[0], 0.7 - 0.25)
-
-
-def test_cluster_evidence_averages_members_of_one_language():
-    """Two English members of one cluster: the same-language mean covers both pairs."""
-    v = np.array([[1, 0], [0.8, 0.6], [0.6, 0.8]], dtype=np.float32)
-    ev = ClusterEvidence(np.array([0, 0, 2]), v, np.array([0, 0, 0]))
-    want = (v[0] @ v[2] + v[1] @ v[2]) / 2
-    assert np.isclose(ev.scores(np.array([0]), np.array([1]))[0], want)
+    for k, frac in ((1, 0.0), (2, 0.0), (3, 0.0), (3, 0.3), (1, 0.5)):
+        got = average_linkage(n, a, b, s[a, b], t, score_fn=fn, top_k=k, top_frac=frac)
+        assert got.tolist() == _brute_top_k_linkage(s, t, k, frac).tolist(), (k, frac)
 
 
 def test_cluster_levels_nest_stories_over_duplicate_clusters():

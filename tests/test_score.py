@@ -1,5 +1,5 @@
 """The score stage (`dedup.score`): language centring, the margin space, alignment and the pair
-scores (`score_pairs`, `story_score`, entity overlap and event dates)."""
+scores (`score_pairs`, event dates). The story probability has its own tests (test_story.py)."""
 
 import numpy as np
 from conftest import planted_vectors, unit_rows
@@ -12,9 +12,7 @@ from dedup.score import (
     align,
     centre_by_language,
     date_relation,
-    entity_overlap,
     prepare,
-    story_score,
 )
 from dedup.score import space as space_mod
 from dedup.score.align import _longest_chain
@@ -90,18 +88,13 @@ def test_alignment_covers_translations_not_shuffles():
     assert align(space, 0, 3).coverage < 0.3
 
 
-def test_entity_overlap_and_dates():
+def test_date_relation():
     a = Evidence(frozenset({"palu", "sulawesi"}), frozenset({"832"}), (2018, 9, 29))
     b = Evidence(frozenset({"palu", "jakarta"}), frozenset({"832", "75"}), (None, 9, 30))
     c = Evidence(frozenset({"palu"}), frozenset(), (2018, 3, 1))
-    assert entity_overlap(a, b) == 2 / 3
     assert date_relation(a, b) == 1
     assert date_relation(a, c) == -1
-    kw = {"cosine": 0.5, "coverage": 0.0, "passage": 0.5}
-    assert story_score(**kw, dates=-1) < story_score(**kw, dates=0) <= story_score(**kw, dates=1)
-    # the passage cosine is the story evidence; a duplicate pair scores at least its duplicate score
-    assert story_score(0.9, 0.0, 0.2) == 0.2
-    assert story_score(0.9, 1.0, 0.2) >= 0.9
+    assert date_relation(a, Evidence(frozenset(), frozenset())) == 0
 
 
 def test_many_near_copies_all_join_one_duplicate_cluster():

@@ -1,8 +1,8 @@
 """Score stage: embeddings -> pair evidence that works across languages.
 
 `centring` takes each language's offset out, `space` prepares unit/document/passage vectors and
-margin denominators, `align` aligns two articles sentence by sentence, `pairs` scores article pairs
-at both levels.
+margin denominators, `align` aligns two articles sentence by sentence, `lexical` weighs words and
+names, `story` gives the calibrated story probability, `pairs` scores article pairs at both levels.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from .pairs import (
     PairScores,
     date_relation,
     duplicate_score,
-    entity_overlap,
-    entity_weights,
     score_pairs,
-    story_score,
 )
 from .space import Space, prepare, space_from_documents
+from .story import FEATURES, StoryScorer
 
 __all__ = [
+    "FEATURES",
+    "StoryScorer",
     "Alignment",
     "PairScorer",
     "PairScores",
@@ -30,10 +30,7 @@ __all__ = [
     "centre_by_language",
     "date_relation",
     "duplicate_score",
-    "entity_overlap",
-    "entity_weights",
     "prepare",
     "score_pairs",
     "space_from_documents",
-    "story_score",
 ]

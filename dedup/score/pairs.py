@@ -1,8 +1,9 @@
 """Score stage, pair scores: the evidence of candidate article pairs at both levels.
 
-Takes the prepared `Space`, pairs of article rows and each article's surface evidence (names,
-numbers, event date; `dedup.features`); gives `PairScores`: centred document and passage cosines,
-sentence coverage, the date relation, and the duplicate and story scores that clustering reads.
+Takes the prepared `Space`, pairs of article rows, each article's surface evidence (names,
+numbers, event date; `dedup.features`) and the corpus's `StoryScorer`; gives `PairScores`: centred
+document and passage cosines, sentence coverage, the date relation, the duplicate score and the story
+probability (`dedup.score.story`) that clustering reads.
 `PairScorer` answers for any pair: candidate pairs from the table, others scored once on demand.
 """
 
@@ -17,10 +18,10 @@ from .. import features
 from ..features import Evidence
 from .align import PAIR_BLOCK, align, single_unit_scores
 from .space import Space
+from .story import StoryScorer
 
-DATE_AGREE_DAYS = 3  # event dates this close support one story
-DATE_CONFLICT_DAYS = 14  # event dates this far apart are different occasions
-DATE_PENALTY = 0.25  # taken off the story score of a pair (or cluster pair) whose dates conflict
+DATE_AGREE_DAYS = 3  # event dates this close: shown as agreeing
+DATE_CONFLICT_DAYS = 14  # event dates this far apart: shown as conflicting
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class PairScores:
     coverage: np.ndarray  # sentence alignment coverage
     dates: np.ndarray  # +1 event dates agree, -1 conflict, 0 unknown
     duplicate: np.ndarray  # duplicate-level score
-    story: np.ndarray  # story-level score
+    story: np.ndarray  # story-level score: probability of one occasion (`StoryScorer`)
 
     def __len__(self) -> int:
         return int(self.a.shape[0])
@@ -55,26 +56,13 @@ def date_relation(ea: Evidence | None, eb: Evidence | None) -> int:
     return -1 if days > DATE_CONFLICT_DAYS else 0
 
 
-def story_score(
-    cosine: float | np.ndarray,
-    coverage: float | np.ndarray,
-    passage: float | np.ndarray,
-    dates: int | np.ndarray = 0,
-) -> np.ndarray:
-    """Story score of an article pair: the cosine of their passages (at least the duplicate
-    score), moved down by conflicting event dates. Stories join whole duplicate clusters on
-    `ClusterEvidence`, the same evidence taken over the clusters' same-language pairs."""
-    d = np.asarray(dates)
-    s = np.maximum(np.clip(np.asarray(passage), 0, 1), duplicate_score(coverage, cosine))
-    return np.clip(s - DATE_PENALTY * (d < 0), 0.0, 1.0)
-
-
 def score_pairs(
     space: Space,
     pairs: np.ndarray,
     evidence: Sequence[Evidence] | None,
+    story: StoryScorer | None = None,
 ) -> PairScores:
-    """Score candidate pairs (an (p, 2) int array).
+    """Score candidate pairs (an (p, 2) int array); `story` defaults to the passage evidence alone.
 
     Pairs of single-unit articles (precomputed document vectors, one-sentence texts) are scored
     in vectorised blocks; the others are aligned sentence by sentence.
@@ -112,32 +100,8 @@ def score_pairs(
         coverage=cov,
         dates=dates,
         duplicate=duplicate_score(cov, cos).astype(np.float32),
-        story=story_score(cos, cov, pas, dates).astype(np.float32),
+        story=(story or StoryScorer.of_space(space)).scores(pa, pb),
     )
-
-
-def entity_overlap(ea: Evidence, eb: Evidence, weights: dict[str, float] | None = None) -> float:
-    """Weighted containment of shared names and numbers: shared / smaller side, in [0, 1]."""
-    a = ea.names | {"#" + x for x in ea.numbers}
-    b = eb.names | {"#" + x for x in eb.numbers}
-    if not a or not b:
-        return 0.0
-
-    def w(e: str) -> float:
-        return weights.get(e, 1.0) if weights else 1.0
-
-    shared = sum(w(e) for e in a & b)
-    return float(shared / min(sum(w(e) for e in a), sum(w(e) for e in b)))
-
-
-def entity_weights(evidence: Sequence[Evidence]) -> dict[str, float]:
-    """Smoothed inverse document frequency of names and numbers in the corpus."""
-    df: dict[str, int] = {}
-    for ev in evidence:
-        for e in ev.names | {"#" + x for x in ev.numbers}:
-            df[e] = df.get(e, 0) + 1
-    n = len(evidence)
-    return {e: float(np.log((n + 1) / (c + 0.5))) + 0.5 for e, c in df.items()}
 
 
 class PairScorer:
@@ -149,13 +113,20 @@ class PairScorer:
     min * n + max.
     """
 
-    def __init__(self, space: Space, table: PairScores, evidence: Sequence[Evidence] | None) -> None:
+    def __init__(
+        self,
+        space: Space,
+        table: PairScores,
+        evidence: Sequence[Evidence] | None,
+        story: StoryScorer | None = None,
+    ) -> None:
         self.space = space
         self.table = table
         self.evidence = evidence
+        self.story = story or StoryScorer.of_space(space)
         self.n = int(space.docs.shape[0])
         self._keys = table.a * self.n + table.b  # sorted: candidate pairs come sorted by (a, b)
-        self._memo: dict[int, tuple[float, float]] = {}
+        self._memo: dict[int, float] = {}  # duplicate scores of pairs outside the table
 
     def _find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if not len(self._keys):
@@ -174,13 +145,17 @@ class PairScorer:
         out[found] = column[pos[found]]
         rest = np.flatnonzero(~found).tolist()
         key_list = keys.tolist()
+        if col == 1:  # the story probability needs no sentence alignment: computed each time
+            if rest:
+                out[rest] = self.story.scores(p[rest, 0], p[rest, 1])
+            return out
         miss = [k for k in rest if key_list[k] not in self._memo]
         if miss:
-            s = score_pairs(self.space, p[miss], self.evidence)
-            for k, d, st in zip(miss, s.duplicate.tolist(), s.story.tolist(), strict=True):
-                self._memo[key_list[k]] = (d, st)
+            s = score_pairs(self.space, p[miss], self.evidence, self.story)
+            for k, d in zip(miss, s.duplicate.tolist(), strict=True):
+                self._memo[key_list[k]] = d
         for k in rest:
-            out[k] = self._memo[key_list[k]][col]
+            out[k] = self._memo[key_list[k]]
         return out
 
     def pair(self, a: int, b: int) -> PairScores:
@@ -200,4 +175,4 @@ class PairScorer:
                 t.duplicate[k],
                 t.story[k],
             )
-        return score_pairs(self.space, np.array([[lo, hi]], dtype=np.int64), self.evidence)
+        return score_pairs(self.space, np.array([[lo, hi]], dtype=np.int64), self.evidence, self.story)

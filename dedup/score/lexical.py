@@ -1,0 +1,128 @@
+"""Score stage, lexical evidence: TF-IDF of title and text within a language, and rare names.
+
+Takes each article's title and cleaned text with its language; gives `Lexical`, one normalised
+TF-IDF row per article (scipy CSR), whose dot products are the lexical similarity of same-language
+pairs, and `rarity`, the weight of a name by how rare it is as a word.
+
+The inverse document frequency of a word is the corpus's, shrunk towards a prior: the word's
+document probability in general text of its language (wordfreq), as if `PRIOR_DOCS` such documents
+had been seen beside the corpus. Five articles thus weigh words as a large corpus would, and a word
+that a corpus repeats (the topic of a burst of reports: "rehab", "earthquake") loses weight only
+when the corpus is large enough to say so. Languages wordfreq does not know use one flat prior.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Pseudo-documents of general text mixed into every word's document frequency: a corpus of a few
+#: thousand articles moves a pair's lexical similarity by < 0.02 (tests/test_story.py).
+PRIOR_DOCS = 20_000.0
+DOC_TOKENS = 400.0  # tokens of a typical article: turns a word frequency into a document probability
+UNSEEN_FREQ = 2e-8  # frequency of a word general text never showed (names, rare forms)
+FLAT_PRIOR = 1e-3  # document probability of every word in a language without a word list
+#: Latin-script languages a folded name is looked up in (a name that is a common word in one of them
+#: says little: "Bush", "Van", "Mai").
+NAME_LANGS = ("en", "de", "fr", "es", "it", "pt", "nl", "sv", "pl", "tr", "id", "vi")
+TITLE_REPEAT = 2  # the title counts this many times: it names the occasion
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+@functools.lru_cache(maxsize=64)
+def _freqs(lang: str) -> dict[str, float] | None:
+    """wordfreq's word frequencies of a language, or None when it has no list for it."""
+    try:
+        import wordfreq
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    base = lang.split("-")[0].lower()
+    if base not in wordfreq.available_languages():
+        return None
+    return dict(wordfreq.get_frequency_dict(base))
+
+
+def doc_prob(word: str, lang: str) -> float:
+    """Prior probability that an article of `lang` contains `word` (lower-cased)."""
+    table = _freqs(lang)
+    if table is None:
+        return FLAT_PRIOR
+    f = table.get(word, UNSEEN_FREQ)
+    return -math.expm1(-f * DOC_TOKENS)
+
+
+def rarity(word: str) -> float:
+    """Information of a folded (ASCII) name as a word: -log of its largest document probability in
+    the `NAME_LANGS`, in [0, 1] (1: never seen in general text). The same in any corpus."""
+    p = max(doc_prob(word, lang) for lang in NAME_LANGS)
+    return min(1.0, -math.log(max(p, 1e-12)) / -math.log(-math.expm1(-UNSEEN_FREQ * DOC_TOKENS)))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens (letters only, two or more)."""
+    return _WORD.findall(text.lower())
+
+
+@dataclass(frozen=True)
+class Lexical:
+    """Normalised TF-IDF rows (CSR, one per article) and each article's language index."""
+
+    matrix: Any  # scipy.sparse.csr_matrix (n, vocabulary)
+    lang: np.ndarray  # (n,) language index: rows of different languages never compare
+
+    def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(p,) cosine of rows a[i], b[i]; 0 across languages."""
+        a = np.asarray(a, dtype=np.int64).reshape(-1)
+        b = np.asarray(b, dtype=np.int64).reshape(-1)
+        if a.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        m = self.matrix
+        out = np.asarray(m[a].multiply(m[b]).sum(axis=1)).reshape(-1)
+        out[self.lang[a] != self.lang[b]] = 0.0
+        return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def build(titles: Sequence[str | None], texts: Sequence[str], langs: Sequence[str]) -> Lexical:
+    """TF-IDF rows of articles (sublinear term frequency, shrunk IDF per language)."""
+    from scipy.sparse import csr_matrix
+
+    n = len(texts)
+    vocab: dict[tuple[str, str], int] = {}
+    counts: list[Counter[int]] = []
+    for title, text, lang in zip(titles, texts, langs, strict=True):
+        toks = words(text) + words(title or "") * TITLE_REPEAT
+        counts.append(Counter(vocab.setdefault((lang, w), len(vocab)) for w in toks))
+    df = np.zeros(len(vocab), dtype=np.float64)
+    for c in counts:
+        df[list(c)] += 1
+    lang_names = sorted(set(langs))
+    docs_of = Counter(langs)
+    prior = np.empty(len(vocab), dtype=np.float64)
+    n_lang = np.empty(len(vocab), dtype=np.float64)
+    for (lang, w), k in vocab.items():
+        prior[k] = doc_prob(w, lang)
+        n_lang[k] = docs_of[lang]
+    idf = np.log((n_lang + PRIOR_DOCS) / (df + PRIOR_DOCS * prior))
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for c in counts:
+        cols = sorted(c)
+        vals = np.array([(1.0 + math.log(c[k])) * idf[k] for k in cols], dtype=np.float64)
+        norm = float(np.linalg.norm(vals))
+        indices.extend(cols)
+        data.extend((vals / norm).tolist() if norm > 0 else vals.tolist())
+        indptr.append(len(indices))
+    matrix = csr_matrix(
+        (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
+        shape=(n, max(len(vocab), 1)),
+    )
+    index = {name: k for k, name in enumerate(lang_names)}
+    return Lexical(matrix, np.array([index[x] for x in langs], dtype=np.int64))
