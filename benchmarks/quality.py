@@ -71,6 +71,7 @@ from quality_metrics import (  # noqa: E402
     BEST_POINT,
     aggregate_draws,
     complete,
+    default_labels,
     grid_of,
     score_points,
 )
@@ -380,8 +381,7 @@ def run_union(job: Job, opts: Options, systems: list[System], runs: list[dict[st
             continue
         entry["per_set"] = score_members(union, system, points)
         entry["cross_set"] = cross_set_curve(union, system, points)
-        d_t = system.default_threshold or 0.0
-        default = min(points, key=lambda p: abs(p[0] - d_t))[1]
+        default = default_labels(system, points)
         wrong = {lvl: clusters_across_families(union, complete(default[lvl], union.ids,
                                                                 system.name), lvl)
                  for lvl in LEVELS if lvl in default}

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from quality_sets import Labels, LevelLabels, LoadedSet
+from quality_sets import LEVELS, Labels, LevelLabels, LoadedSet
 from quality_systems import System
 
 from dedup.evaluate import bcubed_prf, merge_rate, pair_recall_by_lang, pairwise_prf
@@ -31,7 +31,18 @@ def grid_of(system: System, floor: float | None = None) -> list[float]:
     """The thresholds a system is swept over: its grid (from `floor` up, when given) and its
     default, ascending."""
     grid = {t for t in system.grid if floor is None or t >= floor - 1e-9}
-    return sorted(grid | {system.default_threshold or 0.0})
+    return sorted(grid | {system.default_for(lvl) for lvl in LEVELS})
+
+
+def default_index(system: System, points: list[tuple[float, LevelLabels]], level: str) -> int:
+    """The point of a sweep at the system's default threshold of `level` (the nearest one)."""
+    d_t = system.default_for(level)
+    return min(range(len(points)), key=lambda k: abs(points[k][0] - d_t))
+
+
+def default_labels(system: System, points: list[tuple[float, LevelLabels]]) -> LevelLabels:
+    """Each level's labels at its own default threshold."""
+    return {lvl: points[default_index(system, points, lvl)][1][lvl] for lvl in points[0][1]}
 
 
 def cross_event(labels: Labels, events: Labels) -> dict[str, Any]:
@@ -96,14 +107,13 @@ def score_points(ls: LoadedSet, system: System, ids: Sequence[str],
     `cross_event`); and the labels at the default threshold (for --show-errors)."""
     levels: dict[str, Any] = {}
     unlabelled: dict[str, Any] = {}
-    default_labels: LevelLabels | None = None
+    at_default: LevelLabels | None = None
     for level in ls.gold:
         curve = []
         for t, labels_of in points:
             labels = complete(labels_of[level], ids, system.name)
             curve.append({"threshold": t, **score_level(labels, ls, level, full=False)})
-        d_t = system.default_threshold
-        d_idx = min(range(len(points)), key=lambda k: abs(points[k][0] - (d_t or 0)))
+        d_idx = default_index(system, points, level)
         b_idx = max(range(len(curve)), key=lambda k: (curve[k]["f1"], -k))
         level_res: dict[str, Any] = {}
         for point, idx in (("default", d_idx), ("best", b_idx)):
@@ -112,18 +122,17 @@ def score_points(ls: LoadedSet, system: System, ids: Sequence[str],
             level_res[point] = {"threshold": t, **score_level(labels, ls, level, True)}
         level_res["curve"] = curve
         levels[level] = level_res
-        default_labels = points[d_idx][1]
+        at_default = default_labels(system, points)
     if "story" in ls.gold and "duplicate" not in ls.gold and points:
         events = ls.gold["story"]
         curve = [{"threshold": t, **cross_event(complete(lab["duplicate"], ids, system.name), events)}
                  for t, lab in points]
-        d_t = system.default_threshold
-        d_idx = min(range(len(points)), key=lambda k: abs(points[k][0] - (d_t or 0)))
+        d_idx = default_index(system, points, "duplicate")
         s_t = levels["story"]["best"]["threshold"]
         s_idx = min(range(len(points)), key=lambda k: abs(points[k][0] - s_t))
         unlabelled["duplicate"] = {"gold": None, "default": curve[d_idx],
                                    "at_story_best": curve[s_idx], "curve": curve}
-    return levels, unlabelled, default_labels
+    return levels, unlabelled, at_default
 
 
 def _numbers(x: Any, prefix: str = "") -> dict[str, float]:

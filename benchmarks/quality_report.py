@@ -89,6 +89,13 @@ def print_draws(key: str, summary: dict[str, Any]) -> None:
                 print(f"{name:8} {level:9} {point:7} " + "  ".join(cells))
 
 
+def _thresholds(t: Any) -> str:
+    """A threshold, or per-level thresholds {"duplicate": d, "story": s} as "duplicate d, story s"."""
+    if isinstance(t, dict):
+        return ", ".join(f"{lvl} {v:.2f}" for lvl, v in t.items())
+    return f"{float(t):.2f}"
+
+
 def print_union(run: dict[str, Any]) -> None:
     """The union: each member on its own gold (and minus alone), the clusters across sets."""
     print(f"\n### union / clean  ({run['n_articles']} articles: "
@@ -99,7 +106,7 @@ def print_union(run: dict[str, Any]) -> None:
                           f"different families ({v['pairs_across_families']} pairs), "
                           f"{v['clusters_across_sets']} across two sets"
                           for lvl, v in xs.items() if isinstance(v, dict))
-        print(f"{name:8} at {xs['threshold']:.2f}: {spans}")
+        print(f"{name:8} at {_thresholds(xs['threshold'])}: {spans}")
         for member, res in sysres["per_set"].items():
             delta = sysres["delta_vs_alone"].get(member, {})
             for level, r in res["levels"].items():
@@ -284,7 +291,7 @@ def union_report(run: dict[str, Any]) -> str:
                              f"{v['pairs_across_sets_of_one_family']} pairs join ntrex-3 and the "
                              f"ntrex-k2 draw ({v['of_which_same_gold']} of them the same "
                              f"{'report' if lvl == 'duplicate' else 'event'})")
-        out.append(f"- {n} at {xs['threshold']:.2f}: " + "; ".join(parts))
+        out.append(f"- {n} at {_thresholds(xs['threshold'])}: " + "; ".join(parts))
     return "\n".join(out)
 
 

@@ -35,9 +35,13 @@ class System:
               ) -> list[tuple[float, LevelLabels]]:
         return [(t, self.run(records, t)) for t in thresholds]
 
+    def default_for(self, level: str) -> float:
+        """The system's default threshold at `level` (one for both levels unless overridden)."""
+        return float(self.default_threshold or 0.0)
+
     def describe(self) -> dict[str, Any]:
         return {"threshold": self.threshold_name, "default": self.default_threshold,
-                "grid": list(self.grid)}
+                "defaults": {lvl: self.default_for(lvl) for lvl in LEVELS}, "grid": list(self.grid)}
 
 
 def both_levels(labels: Labels) -> LevelLabels:
@@ -103,6 +107,8 @@ class DedupSystem(System):
             else:
                 cfg = dedup.Config(**self.settings)
                 self.default_threshold = float(cfg.duplicate_threshold)
+                self.defaults = {"duplicate": float(cfg.duplicate_threshold),
+                                 "story": float(cfg.story_threshold)}
                 self.grid = tuple(round(0.2 + 0.05 * k, 2) for k in range(13))
                 to_dict = getattr(cfg, "to_dict", None)
                 self.config_echo = to_dict() if callable(to_dict) else None
@@ -111,6 +117,9 @@ class DedupSystem(System):
 
     def unavailable(self) -> str | None:
         return self._why
+
+    def default_for(self, level: str) -> float:
+        return self.defaults[level]
 
     def run(self, records: list[dict[str, Any]], threshold: float | None) -> LevelLabels:
         import dedup
@@ -130,15 +139,18 @@ class DedupSystem(System):
               ) -> list[tuple[float, LevelLabels]]:
         """Embed and score once, then re-cluster per threshold (`Result.with_thresholds`): each
         level sweeps its own threshold with the other at its default (the levels nest whatever
-        the pair of thresholds)."""
+        the pair of thresholds); at a level's default threshold its labels are the default run's."""
         default = self.run(records, None)  # also keeps last_result for --show-errors
         result = self.last_result
-        points = [(float(self.default_threshold or 0.0), default)]
-        for t in thresholds:
-            if abs(t - (self.default_threshold or -1)) < 1e-9:
-                continue
-            dup = result.with_thresholds(duplicate=float(t))
-            story = result.with_thresholds(story=float(t))
-            points.append((float(t), {"duplicate": dict(zip(dup.ids, dup.cluster_of, strict=True)),
-                                      "story": dict(zip(story.ids, story.story_of, strict=True))}))
+        points = []
+        for t in sorted(set(thresholds) | set(self.defaults.values())):
+            t = float(t)
+            lab: LevelLabels = {}
+            for lvl in LEVELS:
+                if abs(t - self.defaults[lvl]) < 1e-9:
+                    lab[lvl] = default[lvl]
+                    continue
+                r = result.with_thresholds(**{lvl: t})
+                lab[lvl] = dict(zip(r.ids, r.cluster_of if lvl == "duplicate" else r.story_of, strict=True))
+            points.append((t, lab))
         return sorted(points, key=lambda p: p[0])

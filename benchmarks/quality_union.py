@@ -20,7 +20,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from quality_metrics import complete, restrict, score_points
+from quality_metrics import complete, default_index, restrict, score_points
 from quality_sets import LEVELS, LevelLabels, LoadedSet, prefixed
 from quality_systems import System
 
@@ -147,9 +147,9 @@ def cross_set_curve(union: Union, system: System, points: list[tuple[float, Leve
     for t, lab in points:
         curve.append({"threshold": t, **{lvl: cross_set(union, complete(lab[lvl], ids, system.name),
                                                           lvl) for lvl in LEVELS if lvl in lab}})
-    d_t = system.default_threshold or 0.0
-    d_idx = min(range(len(points)), key=lambda k: abs(points[k][0] - d_t))
-    return {"default": curve[d_idx], "curve": curve}
+    default = {lvl: curve[default_index(system, points, lvl)][lvl] for lvl in LEVELS if lvl in curve[0]}
+    return {"default": {"threshold": {lvl: system.default_for(lvl) for lvl in default}, **default},
+            "curve": curve}
 
 
 def deltas(per_set: dict[str, Any], alone: dict[str, dict[str, Any]]) -> dict[str, Any]:
