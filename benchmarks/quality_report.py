@@ -105,7 +105,7 @@ def print_union(run: dict[str, Any]) -> None:
         spans = "; ".join(f"{lvl}: {v['clusters_across_families']} clusters across sets of "
                           f"different families ({v['pairs_across_families']} pairs), "
                           f"{v['clusters_across_sets']} across two sets"
-                          for lvl, v in xs.items() if isinstance(v, dict))
+                          for lvl, v in xs.items() if lvl != "threshold" and isinstance(v, dict))
         print(f"{name:8} at {_thresholds(xs['threshold'])}: {spans}")
         for member, res in sysres["per_set"].items():
             delta = sysres["delta_vs_alone"].get(member, {})
@@ -165,7 +165,8 @@ REAL_SETS = ("ecbplus-dev", "ktlab-vi", "ntrex-k2", "ntrex-k1")
 def row_values(sysres: dict[str, Any], point: str) -> dict[str, float | None]:
     """One system at one point of the story level ("default" or "best"), every value measured on
     the clustering of that threshold: story P/R/F1, B-cubed F1, hard negatives, and the duplicate
-    level at the same threshold (P/R/F1 when it has gold, pairs across two events)."""
+    level (P/R/F1 when it has gold, pairs across two events) at its own default for the default
+    point, else at the same threshold."""
     st = sysres["levels"]["story"][point]
     t = st["threshold"]
     out: dict[str, float | None] = {
@@ -174,7 +175,10 @@ def row_values(sysres: dict[str, Any], point: str) -> dict[str, float | None]:
         "dup_precision": None, "dup_recall": None, "dup_f1": None, "cross_event_pairs": None}
     dup = sysres["levels"].get("duplicate")
     curve = dup["curve"] if dup else sysres.get("unlabelled", {}).get("duplicate", {}).get("curve", [])
-    at = next((c for c in curve if abs(c["threshold"] - t) < 1e-9), None)
+    if point == "default":
+        at = dup["default"] if dup else sysres.get("unlabelled", {}).get("duplicate", {}).get("default")
+    else:
+        at = next((c for c in curve if abs(c["threshold"] - t) < 1e-9), None)
     if at is not None:
         out["cross_event_pairs"] = at.get("cross_event_pairs")
         if dup:
