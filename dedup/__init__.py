@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from .config import CanonicalPolicy, Config, OnError, Precision
+from .config import CanonicalPolicy, Config, Keep, OnError, Precision
 from .encoders import Encoder, HashEncoder, SentenceTransformerEncoder, get_encoder
 from .errors import (
     ConfigError,
@@ -36,6 +36,7 @@ __all__ = [
     "FieldMap",
     "HashEncoder",
     "InputError",
+    "Keep",
     "ModelError",
     "NoUsableRecords",
     "OnError",

@@ -32,6 +32,14 @@ class OnError(str, enum.Enum):
     FAIL = "fail"  # stop at the first one with an InputError naming it
 
 
+class Keep(str, enum.Enum):
+    """Which articles the deduplicated corpus keeps (`Result.canonical_records`, `--keep`)."""
+
+    ALL = "all"  # every article, each with its verdicts
+    CANONICAL = "canonical"  # the canonical article of each duplicate cluster
+    STORY = "story"  # the canonical article of each story
+
+
 DEFAULT_MODEL = "e5-small"
 #: Inclusive ranges of the numeric settings (the CLI's options are bounded by the same).
 BOUNDS: dict[str, tuple[float, float]] = {

@@ -1,9 +1,11 @@
 """The pipeline: joins the stages and times them; it holds no stage's logic.
 
 read -> clean -> language (and the script screen) -> embed -> index -> score -> cluster ->
-canonical -> result. Two entry points: `cluster` (from articles) and `cluster_embeddings` (from
-precomputed document vectors). Inside, an article is an integer row in id order (so any input order
-gives the same result); external ids and input order come back only when the Result is built.
+canonical -> result. Two entry points: `cluster` (from articles: records, `Article`s, a
+`read_articles` result, or a pandas/polars DataFrame, converted at the edge by `io.frames`) and
+`cluster_embeddings` (from precomputed document vectors). Inside, an article is an integer row in
+id order (so any input order gives the same result); external ids and input order come back only
+when the Result is built.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from .cache import results as result_cache
 from .config import Config, OnError
 from .encoders import Encoder, check_vectors, get_encoder, unknown_script, validated
 from .errors import ConfigError, InputError, NoUsableRecords
-from .io import Article, ReadResult, Reject, validate_records, where
+from .io import Article, FieldMap, ReadResult, Reject, validate_records, where
+from .io import frames as frames_mod
 from .langprior import LanguagePriors
 from .result import LazyEvidence, Result, RunEvidence, assemble
 from .score import PairScorer, prepare, score_pairs, space_from_documents
@@ -36,13 +39,18 @@ LEAD_SENTENCES = 2  # sentences after the title whose names say who a report is 
 
 
 def cluster(
-    articles: Iterable[Article | Mapping[str, Any]] | ReadResult,
+    articles: Iterable[Article | Mapping[str, Any]] | ReadResult | Any,
     config: Config | None = None,
     *,
     encoder: Encoder | None = None,
+    fields: FieldMap | Mapping[str, str] | None = None,
 ) -> Result:
     """Cluster articles at both levels: dicts with `id` and `text` (and optionally `title`, `lang`,
-    `published`, `url`, `source`, any other field), `Article`s, or a `read_articles` result.
+    `published`, `url`, `source`, any other field), `Article`s, a `read_articles` result, or a pandas
+    or polars DataFrame (one article per row; a bad row is rejected with its row number + 1 as line).
+
+    `fields` maps those names to the input's (`FieldMap(text="body")`, or {"text": "body"} as the
+    CLI's `--text-field body`); with a `read_articles` result, give the mapping it was read with.
 
     Records that cannot be used (malformed, duplicate id, a script the model does not know) are set
     aside in `Result.rejects` (`config.on_error="fail"` raises InputError at the first instead).
@@ -51,12 +59,14 @@ def cluster(
     """
     config = config or Config()
     timer = Timer()
-    with timer.stage("read"):
-        rr = (
-            articles
-            if isinstance(articles, ReadResult)
-            else validate_records(articles)  # on_error applies after the screen: the first bad one
-        )
+    fm = frames_mod.as_field_map(fields)
+    with timer.stage("read"):  # on_error applies after the screen: the first bad one
+        if isinstance(articles, ReadResult):
+            rr = articles
+        elif frames_mod.is_frame(articles):
+            rr = frames_mod.read_frame(articles, fields=fm)
+        else:
+            rr = validate_records(articles, fields=fm)
         enc = validated(
             encoder
             if encoder is not None
@@ -89,9 +99,11 @@ def cluster(
                 rejects=rejects,
                 evidence=LazyEvidence(compute=compute),
                 from_cache=True,
+                field_map=fm,
+                input_schema=rr.schema,
             )
     ev = _evidence(arts, config, enc, timer)
-    res = assemble(ev, config, records, rejects, timer)
+    res = assemble(ev, config, records, rejects, timer, field_map=fm, input_schema=rr.schema)
     if key is not None:
         result_cache.save(key, config, {f: getattr(res, f) for f in result_cache.FIELDS}, res.pairs)
     return res

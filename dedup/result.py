@@ -3,22 +3,26 @@
 Takes the run's evidence (`RunEvidence`: the scored pairs and what explains them, rows in id order)
 and a config; gives a `Result` in input order: both levels, canonical choices and reasons, scores,
 timings, the config, every input field of every article, the rejected records, `explain(a, b)` from
-the evidence already computed, and `with_thresholds` (re-clustering without the model).
+the evidence already computed, and `with_thresholds` (re-clustering without the model). Its views:
+the output records (all, or the deduplicated corpus: `canonical_records`), pandas and polars
+DataFrames (through `io.frames`), and `summary()` (counts, the largest stories, timings).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import canonical as canon
+from . import clean as clean_mod
 from . import cluster as cluster_mod
-from .config import Config
-from .errors import DedupError
+from .config import Config, Keep
+from .errors import ConfigError, DedupError
 from .features import Date, Evidence
-from .io import Reject
+from .io import FieldMap, Reject, records_to_pandas, records_to_polars
 from .score import PairScorer, PairScores, align
 from .timing import Timer
 
@@ -34,6 +38,8 @@ DEDUP_FIELDS = (
     "canonical_reason",
     "story_canonical_reason",
 )
+TOP_STORIES = 10  # stories that `Result.summary` describes
+TITLE_CHARS = 80  # of a text, when an article has no title
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,10 @@ class Result:
     rejects: tuple[Reject, ...] = field(default=(), repr=False, compare=False)  # records not clustered
     evidence: LazyEvidence | None = field(default=None, repr=False, compare=False)
     from_cache: bool = field(default=False, compare=False)
+    #: the input's field names (which of `records`' fields are the title and the text)
+    field_map: FieldMap = field(default=FieldMap(), repr=False, compare=False)
+    #: the Arrow schema of a Parquet or DataFrame input: its columns keep their types in DataFrames
+    input_schema: Any = field(default=None, repr=False, compare=False)
 
     # ---- views -------------------------------------------------------------------------------
     @property
@@ -201,8 +211,40 @@ class Result:
         """One output record per input article, in input order: every input field as given, then
         dedup's fields (`DEDUP_FIELDS`, which replace input fields of the same name); `slim`: only
         `id` and dedup's fields."""
+        return self._records(range(len(self.ids)), slim)
+
+    def canonical_records(
+        self, keep: Keep | str = Keep.CANONICAL, *, slim: bool = False
+    ) -> list[dict[str, Any]]:
+        """The deduplicated corpus: the records (as `to_records`, in input order) of the canonical
+        article of each duplicate cluster (`keep="canonical"`), of each story (`"story"`), or of
+        every article (`"all"`)."""
+        return self._records(self._kept(keep), slim)
+
+    def to_pandas(self, *, keep: Keep | str = Keep.ALL, slim: bool = False) -> Any:
+        """The records (`canonical_records(keep)`) as a pandas DataFrame, one row per article: the
+        input columns (typed as in a DataFrame or Parquet input), then dedup's. Needs pandas
+        (`pip install 'dedup[pandas]'`)."""
+        return records_to_pandas(self.canonical_records(keep, slim=slim), self.input_schema, own=DEDUP_FIELDS)
+
+    def to_polars(self, *, keep: Keep | str = Keep.ALL, slim: bool = False) -> Any:
+        """The records as a polars DataFrame (as `to_pandas`). Needs polars (`dedup[polars]`)."""
+        return records_to_polars(self.canonical_records(keep, slim=slim), self.input_schema, own=DEDUP_FIELDS)
+
+    def _kept(self, keep: Keep | str) -> Sequence[int]:
+        try:
+            kind = Keep(keep)
+        except ValueError:
+            raise ConfigError(f"unknown keep {keep!r}; choose {', '.join(k.value for k in Keep)}") from None
+        if kind is Keep.ALL:
+            return range(len(self.ids))
+        label = self.cluster_of if kind is Keep.CANONICAL else self.story_of
+        return [k for k, aid in enumerate(self.ids) if aid == label[k]]
+
+    def _records(self, positions: Sequence[int], slim: bool) -> list[dict[str, Any]]:
         out = []
-        for k, aid in enumerate(self.ids):
+        for k in positions:
+            aid = self.ids[k]
             c, s = self.cluster_of[k], self.story_of[k]
             given = self.records[k]
             rec: dict[str, Any] = {} if slim else dict(given)
@@ -226,18 +268,58 @@ class Result:
             out.append(rec)
         return out
 
-    def summary(self) -> dict[str, Any]:
-        """Counts, config echo and stage timings."""
+    def summary(self, top: int = TOP_STORIES) -> dict[str, Any]:
+        """Counts, the `top` largest stories of more than one article (largest first, ties in input
+        order; each with its canonical's id, all its ids, its duplicate clusters, languages and the
+        canonical's title), rejects, where the result came from (computed or the result cache), the
+        config and the seconds per stage. JSON-ready."""
+        n, clusters = len(self.ids), len(set(self.cluster_of))
+        several = sorted((s for s in self.stories if len(s) > 1), key=len, reverse=True)
         return {
-            "articles": len(self.ids),
-            "duplicate_clusters": len(set(self.cluster_of)),
+            "records": n + len(self.rejects),
+            "articles": n,
+            "duplicate_clusters": clusters,
             "stories": len(set(self.story_of)),
+            "duplicates_removed": n - clusters,
+            "multi_article_stories": len(several),
+            "largest_stories": [self._story_summary(s) for s in several[: max(top, 0)]],
             "rejected": len(self.rejects),
             "model": self.model,
             "from_cache": self.from_cache,
+            "source": "result cache" if self.from_cache else "computed",
             "config": self.config.to_dict(),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
+
+    def _story_summary(self, story: list[str]) -> dict[str, Any]:
+        pos = self._position
+        langs = Counter(self.langs[pos[aid]] for aid in story)
+        clusters = _groups(tuple(story), tuple(self.cluster_of[pos[aid]] for aid in story))
+        return {
+            "story": story[0],
+            "size": len(story),
+            "ids": list(story),
+            "duplicate_clusters": sorted(clusters, key=len, reverse=True),
+            "languages": dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "title": self.title(story[0]),
+        }
+
+    def title(self, aid: str) -> str:
+        """An article's title as summaries show it: its input title field, else the first words
+        (about 80 characters) of its text (for an HTML page: its headline, else its text's)."""
+        rec, fm = self.records[self._position[aid]], self.field_map
+        title = rec.get(fm.title)
+        if isinstance(title, str) and title.strip():
+            return _short(title, 2 * TITLE_CHARS)
+        text = rec.get(fm.text)
+        if not isinstance(text, str):
+            return ""
+        head = text[: 200 * TITLE_CHARS]
+        if head.lstrip().startswith("<"):  # a page: its headline, or its text without the markup
+            head, headline = clean_mod.strip_tags(head)
+            if headline:
+                return _short(headline, 2 * TITLE_CHARS)
+        return _short(head, TITLE_CHARS)
 
     def _evidence(self) -> RunEvidence:
         if self.evidence is None:
@@ -250,7 +332,15 @@ class Result:
         changes = {
             k: v for k, v in (("duplicate_threshold", duplicate), ("story_threshold", story)) if v is not None
         }
-        return assemble(self._evidence(), self.config.with_(**changes), self.records, self.rejects, Timer())
+        return assemble(
+            self._evidence(),
+            self.config.with_(**changes),
+            self.records,
+            self.rejects,
+            Timer(),
+            field_map=self.field_map,
+            input_schema=self.input_schema,
+        )
 
     def explain(self, a: str, b: str) -> Explanation:
         """Why articles `a` and `b` are (or are not) in one cluster at each level."""
@@ -295,6 +385,9 @@ def assemble(
     records: tuple[Mapping[str, Any], ...],
     rejects: tuple[Reject, ...],
     timer: Timer,
+    *,
+    field_map: FieldMap = FieldMap(),  # noqa: B008 - frozen, so a shared default is safe
+    input_schema: Any = None,
 ) -> Result:
     """Cluster the scored evidence at `config`'s thresholds, choose canonicals, and give the Result
     in input order."""
@@ -328,6 +421,8 @@ def assemble(
         records=records,
         rejects=rejects,
         evidence=LazyEvidence(ev),
+        field_map=field_map,
+        input_schema=input_schema,
     )
 
 
@@ -349,4 +444,4 @@ def _date_text(ea: Evidence, eb: Evidence, rel: int) -> str:
     return f"{fmt(ea.date)} vs {fmt(eb.date)}: {verdict}"
 
 
-__all__ = ["DEDUP_FIELDS", "Explanation", "LazyEvidence", "Result", "RunEvidence", "assemble"]
+__all__ = ["DEDUP_FIELDS", "TOP_STORIES", "Explanation", "LazyEvidence", "Result", "RunEvidence", "assemble"]
