@@ -573,7 +573,14 @@ _OPTION_FIELDS = {
 }
 
 
-@pytest.mark.parametrize("command", [cluster_cmd, explain_cmd], ids=["cluster", "explain"])
+def _pipeline_commands() -> list[Any]:
+    from dedup.cli.report import report_cmd
+    from dedup.cli.thresholds import thresholds_cmd
+
+    return [cluster_cmd, explain_cmd, report_cmd, thresholds_cmd]
+
+
+@pytest.mark.parametrize("command", _pipeline_commands(), ids=["cluster", "explain", "report", "thresholds"])
 def test_option_defaults_are_the_config_defaults(command: Any) -> None:
     params = inspect.signature(command).parameters
     config = dedup.Config()

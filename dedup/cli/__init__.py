@@ -9,9 +9,12 @@ from __future__ import annotations
 from . import cluster as _cluster
 from . import explain as _explain
 from . import model as _model
+from . import report as _report
+from . import thresholds as _thresholds
 from .app import app, model_app
 from .cluster import cluster_cmd
 from .explain import explain_cmd
 
 __all__ = ["app", "cluster_cmd", "explain_cmd", "model_app"]
-del _cluster, _explain, _model
+del _cluster, _explain, _model, _thresholds
+del _report
