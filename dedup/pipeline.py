@@ -32,7 +32,7 @@ from .result import LazyEvidence, Result, RunEvidence, assemble
 from .score import PairScorer, prepare, score_pairs, space_from_documents
 from .score import lexical as lexical_mod
 from .score.story import StoryScorer
-from .timing import Timer
+from .timing import Timer, progress
 
 _SCRIPT_SAMPLE = 4000  # characters of a text the script screen looks at
 LEAD_SENTENCES = 2  # sentences after the title whose names say who a report is about
@@ -157,7 +157,7 @@ def _evidence(arts: Sequence[Article], config: Config, enc: Any, timer: Timer) -
     with timer.stage("clean"):
         cleaned = [
             clean_mod.clean_html(a.text, a.title) if a.html else clean_mod.clean_text(a.text, a.title)
-            for a in rows
+            for a in progress(rows, n, "cleaning", config.progress)
         ]
     with timer.stage("language"):
         langs = [a.lang or c.lang for a, c in zip(rows, cleaned, strict=True)]  # the page's, from cleaning
@@ -186,7 +186,9 @@ def _evidence(arts: Sequence[Article], config: Config, enc: Any, timer: Timer) -
                 ),
                 lead="\n".join([t or "", *s[:LEAD_SENTENCES]]),
             )
-            for a, t, c, s in zip(rows, titles, cleaned, sentences, strict=True)
+            for a, t, c, s in progress(
+                zip(rows, titles, cleaned, sentences, strict=True), n, "names and dates", config.progress
+            )
         ]
         lexical = lexical_mod.build(titles, [c.text for c in cleaned], langs)
     with timer.stage("index"):
@@ -196,7 +198,7 @@ def _evidence(arts: Sequence[Article], config: Config, enc: Any, timer: Timer) -
         )
     with timer.stage("score"):
         story = StoryScorer(space.story_docs, space.doc_lang, lexical, evidence)
-        table = score_pairs(space, pairs, evidence, story)
+        table = score_pairs(space, pairs, evidence, story, progress=config.progress)
     inv = [0] * n
     for row, k in enumerate(order):
         inv[k] = row

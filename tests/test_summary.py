@@ -163,3 +163,16 @@ def test_cli_json_refuses_stdout_output(tmp_path: Path):
 def test_cli_quiet_prints_no_summary(tmp_path: Path):
     r = _run(tmp_path, "--quiet", records=FOUR_ARTICLES)
     assert r.exit_code == 0 and r.stderr == "" and r.stdout == ""
+
+
+def test_long_stages_show_a_progress_bar_and_short_ones_none(capsys: pytest.CaptureFixture[str]) -> None:
+    from dedup.timing import PROGRESS_MIN_ITEMS, progress
+
+    few = list(range(10))
+    assert list(progress(few, len(few), "cleaning", True)) == few
+    assert capsys.readouterr().err == ""
+    many = range(PROGRESS_MIN_ITEMS)
+    assert list(progress(many, len(many), "cleaning", True)) == list(many)
+    assert "cleaning" in capsys.readouterr().err
+    assert list(progress(many, len(many), "cleaning", False)) == list(many)
+    assert capsys.readouterr().err == ""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import features
+from .. import features, timing
 from ..features import Evidence
 from .align import PAIR_BLOCK, align, single_unit_scores
 from .space import Space
@@ -61,6 +61,8 @@ def score_pairs(
     pairs: np.ndarray,
     evidence: Sequence[Evidence] | None,
     story: StoryScorer | None = None,
+    *,
+    progress: bool = False,
 ) -> PairScores:
     """Score candidate pairs (an (p, 2) int array); `story` defaults to the passage evidence alone.
 
@@ -85,7 +87,8 @@ def score_pairs(
     if single.any():
         idx = np.flatnonzero(single)
         cos[idx], cov[idx] = single_unit_scores(space, pa[idx], pb[idx])
-    for k in np.flatnonzero(~single).tolist():
+    multi = np.flatnonzero(~single).tolist()
+    for k in timing.progress(multi, len(multi), "aligning pairs", progress):
         a, b = int(pa[k]), int(pb[k])
         cos[k] = float(space.docs[a] @ space.docs[b])
         cov[k] = align(space, a, b).coverage
