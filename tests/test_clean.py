@@ -642,3 +642,34 @@ def test_page_of_lists_reports_the_language_of_the_text_kept() -> None:
     c = clean_text("\n\n".join(lines))
     assert c.paragraphs == (ZH_ARTICLE,)
     assert c.lang == "zh" == detect(c.text)
+
+
+def test_published_and_updated_lines_are_one_dateline_not_a_list_of_records() -> None:
+    # ECB+ ecb.1_11ecbplus's shape: headline, lead, two date lines, body. Two adjacent date lines
+    # used to read as a list of related headlines with their timestamps, and the lead and the first
+    # body paragraph were dropped as its records (18% of the text kept).
+    lead = (
+        "Actress Lindsay Lohan finally checked into court-mandated rehab at the Betty Ford Center late "
+        "Thursday, after hiring former lawyer Shawn Holley for help."
+    )
+    body = (
+        "Lindsay Lohan checked into California's Betty Ford Center rehab facility late Thursday, dodging "
+        "arrest after whirlwind confusion surrounding the actress' whereabouts, sources told the Daily News."
+    )
+    tail = (
+        "It's the same place the troubled starlet sought help in 2010, where she got into a physical "
+        "altercation with a staffer. Her lawyer said she would stay for the full ninety days."
+    )
+    raw = "\n".join(
+        [
+            "Lindsay Lohan checks into rehab at Betty Ford Center, rehires longtime lawyer Shawn Holley",
+            lead,
+            "PUBLISHED: THURSDAY, MAY 2, 2013, 1: 32 PM",
+            "UPDATED: FRIDAY, MAY 3, 2013, 9: 56 AM",
+            body,
+            tail,
+        ]
+    )
+    text = clean_text(raw).text
+    assert lead in text and body in text and tail in text
+    assert "PUBLISHED" not in text

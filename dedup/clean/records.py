@@ -84,8 +84,9 @@ def mark_timestamp_runs(blocks: Sequence[Block], period: int = 3) -> None:
     their punctuation (a headline may end in '.' or '?', so `mark_records` can miss them)."""
     total_text = sum(b.mass for b in blocks if b.kind == "L" and not b.dup)
     for kind in ("T", "D"):
-        if kind == "T":
-            anchors = [i for i, b in enumerate(blocks) if b.kind == "T" and not b.dup]
+        if kind == "T":  # adjacent date lines are one anchor: an article's "published / updated"
+            dated = [i for i, b in enumerate(blocks) if b.kind == "T" and not b.dup]
+            anchors = [i for k, i in enumerate(dated) if k == 0 or dated[k - 1] != i - 1]
         else:
             anchors = [i for i, b in enumerate(blocks) if b.kind == "L" and b.dateline and not b.dup]
         runs: list[list[int]] = []
