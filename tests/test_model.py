@@ -652,3 +652,25 @@ def test_fallback_tokenizer_loads_in_transformers(
         assert tok("passage: " + text)["input_ids"] == st_model.tokenizer("passage: " + text)["input_ids"], (
             text
         )
+
+
+def test_int8_build_counts_its_steps_on_a_progress_bar(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dedup.model import int8
+
+    seen: list[int] = []
+
+    def fake_export(src: Path, out: Path, step: Any) -> dict[str, Any]:
+        for k in range(len(int8.INT8_STEPS)):
+            step(k)
+            seen.append(k)
+        return {"fusions": {}}
+
+    monkeypatch.setattr(int8, "_export_int8", fake_export)
+    assert int8._write_int8_model(tmp_path, tmp_path, progress=True) == {"fusions": {}}
+    err = capsys.readouterr().err
+    assert seen == list(range(len(int8.INT8_STEPS)))
+    assert "int8 graph" in err and int8.INT8_STEPS[-1] in err
+    int8._write_int8_model(tmp_path, tmp_path, progress=False)
+    assert "int8 graph" not in capsys.readouterr().err

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,19 +38,36 @@ def is_complete_int8(path: Path) -> bool:
     return marker_complete(path, INT8_FORMAT, INT8_FILE)
 
 
-def _write_int8_model(src: Path, out: Path) -> dict[str, Any]:
+#: The steps of the int8 build, in order (a progress bar counts them: the whole build takes ~35 s).
+INT8_STEPS = ("loading the fp32 model", "exporting to ONNX", "fusing", "quantising", "per-token scales")
+
+
+def _write_int8_model(src: Path, out: Path, progress: bool = False) -> dict[str, Any]:
     import logging
 
     root = logging.getLogger()
     level = root.level
     root.setLevel(max(level, logging.ERROR))  # onnxruntime.quantization's advice lines
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(INT8_STEPS), desc="int8 graph", unit="step", leave=False)
+
+    def step(k: int) -> None:
+        if bar is not None:
+            bar.n = k
+            bar.set_postfix_str(INT8_STEPS[k], refresh=True)
+
     try:
-        return _export_int8(src, out)
+        return _export_int8(src, out, step)
     finally:
         root.setLevel(level)
+        if bar is not None:
+            bar.close()
 
 
-def _export_int8(src: Path, out: Path) -> dict[str, Any]:
+def _export_int8(src: Path, out: Path, step: Callable[[int], None] = lambda k: None) -> dict[str, Any]:
     """Export the fp32 model at ``src`` to ONNX with mean pooling and L2 normalisation inside
     the graph, fuse it with ONNX Runtime's transformer optimizer (attention, layer norm, GELU)
     and quantise every MatMul/Attention weight to int8 per output channel (dynamic activation
@@ -64,6 +82,7 @@ def _export_int8(src: Path, out: Path) -> dict[str, Any]:
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
+    step(0)
     cfg = json.loads((src / "config.json").read_text(encoding="utf-8"))
     bert = AutoModel.from_pretrained(str(src), add_pooling_layer=False, attn_implementation="eager").eval()
 
@@ -85,6 +104,7 @@ def _export_int8(src: Path, out: Path) -> dict[str, Any]:
     raw, fused = out / "fp32.onnx", out / "fused.onnx"
     ids = torch.tensor([[0, 100, 200, 2], [0, 300, 2, 1]])
     mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
+    step(1)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -103,6 +123,7 @@ def _export_int8(src: Path, out: Path) -> dict[str, Any]:
             do_constant_folding=True,
         )
     del bert
+    step(2)
     opt = optimize_model(
         str(raw),
         model_type="bert",
@@ -114,6 +135,7 @@ def _export_int8(src: Path, out: Path) -> dict[str, Any]:
     opt.save_model_to_file(str(fused))
     del opt
     raw.unlink()
+    step(3)
     quantize_dynamic(
         str(fused),
         str(out / INT8_FILE),
@@ -124,6 +146,7 @@ def _export_int8(src: Path, out: Path) -> dict[str, Any]:
         extra_options={"DefaultTensorType": 1},  # FLOAT, for outputs of fused (contrib) operators
     )
     fused.unlink()
+    step(4)
     _quantize_per_token(out / INT8_FILE)
     for name in _INT8_COPY:
         if (src / name).is_file():
@@ -250,7 +273,7 @@ def build_int8_model(dest: Path | None = None, *, force: bool = False, progress:
     src = ensure_default_model(progress=progress)
 
     def write(tmp: Path) -> dict[str, Any]:
-        extra = _write_int8_model(src, tmp)
+        extra = _write_int8_model(src, tmp, progress)
         source = read_marker(src) or {}
         return {
             "format": INT8_FORMAT,
