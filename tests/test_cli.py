@@ -1007,7 +1007,7 @@ def test_model_build_rebuilds_a_half_built_directory(
 ) -> None:
     calls = fake_writer  # the fp32 builds; the int8 ones are added below
 
-    def fake_int8(src: Path, out: Path) -> dict[str, Any]:
+    def fake_int8(src: Path, out: Path, progress: bool = False) -> dict[str, Any]:
         calls.append(out)
         (out / dm.INT8_FILE).write_bytes(b"\0" * 64)
         return {}
