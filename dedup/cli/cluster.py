@@ -15,7 +15,18 @@ import typer
 from ..config import Keep, OnError
 from ..errors import NoUsableRecords
 from .app import app
-from .common import _D, InputArg, _check_outputs, _config, _errors, _fail, _read, _same_file, with_run_options
+from .common import (
+    _D,
+    InputArg,
+    _check_outputs,
+    _config,
+    _errors,
+    _fail,
+    _field_map,
+    _read,
+    _same_file,
+    with_run_options,
+)
 
 SHOWN_CLUSTERS = 5  # duplicate clusters listed per story in the summary
 SHOWN_IDS = 6  # ids listed per duplicate cluster
@@ -65,7 +76,7 @@ def cluster_cmd(
     """
     with _errors():
         from ..encoders import check_model
-        from ..io import FieldMap, where, write_records, write_rejects
+        from ..io import where, write_records, write_rejects
         from ..pipeline import cluster
 
         if json_summary and output == "-":
@@ -80,10 +91,8 @@ def cluster_cmd(
         check_model(config.model)
         rr = _read(input_path, run)
         read_s = time.perf_counter() - started
-        names = ("id", "text", "title", "lang", "published", "source")
-        fm = FieldMap(**{k: run[f"{k}_field"] for k in names if run[f"{k}_field"]})
         try:
-            result = cluster(rr, config, fields=fm)
+            result = cluster(rr, config, fields=_field_map(run))
         except NoUsableRecords as exc:
             if rejects:
                 write_rejects(list(exc.rejects), rejects)

@@ -264,13 +264,21 @@ def _config(run: dict[str, Any], **more: Any) -> Config:
     )
 
 
-def _read(input_path: str, run: dict[str, Any]) -> Any:
-    """The input's articles and rejects (fields mapped by the run options); an empty input is an error."""
-    from ..io import FieldMap, read_articles
+def _field_map(run: dict[str, Any]) -> Any:
+    """The `FieldMap` of the run options' `--*-field` names."""
+    from ..io import FieldMap
 
     names = ("id", "text", "title", "lang", "published", "source")
-    fm = FieldMap(**{k: run[f"{k}_field"] for k in names if run[f"{k}_field"]})
-    rr = read_articles(input_path, fields=fm, fmt=run["input_format"])  # the pipeline applies on_error
+    return FieldMap(**{k: run[f"{k}_field"] for k in names if run[f"{k}_field"]})
+
+
+def _read(input_path: str, run: dict[str, Any]) -> Any:
+    """The input's articles and rejects (fields mapped by the run options); an empty input is an error."""
+    from ..io import read_articles
+
+    rr = read_articles(
+        input_path, fields=_field_map(run), fmt=run["input_format"]
+    )  # the pipeline applies on_error
     if rr.total == 0:
         if input_path != "-" and Path(input_path).is_dir():
             _fail(f"{input_path} holds no .txt, .html or .htm files (the input is empty)")
