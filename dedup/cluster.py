@@ -42,6 +42,7 @@ STORY_TOP_K = 3
 #: ... or the strongest 30% of them when that is more: large stories must hang together more widely
 #: than by three pairs (ECB+ hard negatives merged 36% at top-3 only; benchmarks/README.md).
 STORY_TOP_FRAC = 0.3
+PAIRS_PER_CHUNK = 1 << 20  # article pairs scored at once by the story linkage (bounds its temporaries)
 
 
 def _find(parent: list[int], x: int) -> int:
@@ -112,13 +113,16 @@ def average_linkage(
     if ranked:  # each edge's scores, strongest first, are s[first:first + cnt]: keep `cap`
         rank = np.arange(key.size) - np.repeat(first, e_cnt)
         keep = rank < cap
-        e_top: list[np.ndarray] | None = np.split(s[keep], np.cumsum(np.minimum(e_cnt, cap))[:-1])
+        # flat, strongest first per edge; edge i's are top_flat[top_at[i]:top_at[i + 1]] (sliced
+        # only for the edges of multi-cluster components: no array per cluster pair)
+        top_flat: np.ndarray | None = s[keep]
+        top_at = np.r_[0, np.cumsum(np.minimum(e_cnt, cap))]
     else:
-        e_top = None
+        top_flat = None
     e_sum = np.add.reduceat(s, first)
-    # each edge's index in e_top (top_k only: at the duplicate level of a million articles this
+    # each edge's index in top_at (top_k only: at the duplicate level of a million articles this
     # would be another array over all cluster pairs)
-    e_id = np.arange(first.size) if e_top is not None else np.zeros(first.size, dtype=np.bool_)
+    e_id = np.arange(first.size) if top_flat is not None else np.zeros(first.size, dtype=np.bool_)
     e_strong = np.maximum.reduceat(s, first) >= threshold
     del key, s
     if not e_strong.any():
@@ -190,7 +194,9 @@ def average_linkage(
             e_strong[sel].tolist(),
             threshold,
             score_fn,
-            [e_top[i].tolist() for i in e_id[sel].tolist()] if e_top is not None else None,
+            [top_flat[top_at[i] : top_at[i + 1]].tolist() for i in e_id[sel].tolist()]
+            if top_flat is not None
+            else None,
             top_k,
             top_frac,
         )
@@ -324,19 +330,32 @@ def story_linkage(
         if one.any():
             out[one] = score_fn(np.stack([order[starts[lo[one]]], order[starts[hi[one]]]], axis=1))
         rest = np.flatnonzero(~one)
-        if not rest.size:
-            return out
-        blocks = []
-        for x, y in zip(lo[rest].tolist(), hi[rest].tolist(), strict=True):
-            rx, ry = order[starts[x] : starts[x + 1]], order[starts[y] : starts[y + 1]]
-            p = np.array(np.meshgrid(rx, ry, indexing="ij")).reshape(2, -1).T
-            same = lang[p[:, 0]] == lang[p[:, 1]]
-            blocks.append(p[same] if same.any() else p)
-        s = score_fn(np.concatenate(blocks))
-        cut = np.cumsum([0] + [len(p) for p in blocks])
-        for j, (c0, c1) in enumerate(zip(cut[:-1].tolist(), cut[1:].tolist(), strict=True)):
-            out[rest[j]] = s[c0:c1].mean()
+        # chunks of cluster pairs holding at most ~PAIRS_PER_CHUNK article pairs (bounded memory)
+        cum = np.cumsum(sizes[rest])
+        c0 = 0
+        while c0 < rest.size:
+            base = cum[c0 - 1] if c0 else 0
+            c1 = max(c0 + 1, int(np.searchsorted(cum, base + PAIRS_PER_CHUNK, side="right")))
+            out[rest[c0:c1]] = _mean_cluster_pair_scores(lo[rest[c0:c1]], hi[rest[c0:c1]])
+            c0 = c1
         return out
+
+    def _mean_cluster_pair_scores(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Mean score of each cluster pair (x[j], y[j]) over its same-language article pairs (all
+        pairs when none share a language), built without a Python loop: pair t of cluster pair j
+        is divmod(t, size of y[j]) within the two clusters' rows."""
+        sy = starts[y + 1] - starts[y]
+        n_pairs = (starts[x + 1] - starts[x]) * sy
+        block = np.repeat(np.arange(x.size), n_pairs)
+        t = np.arange(block.size) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
+        pa = order[starts[x][block] + t // sy[block]]
+        pb = order[starts[y][block] + t % sy[block]]
+        del t
+        same = lang[pa] == lang[pb]
+        keep = same | (np.bincount(block, weights=same, minlength=x.size) == 0)[block]
+        s = score_fn(np.stack([pa[keep], pb[keep]], axis=1))
+        kept = block[keep]
+        return np.bincount(kept, weights=s, minlength=x.size) / np.bincount(kept, minlength=x.size)
 
     ca, cb = of_row[np.asarray(a, dtype=np.int64)], of_row[np.asarray(b, dtype=np.int64)]
     keep = ca != cb

@@ -118,6 +118,34 @@ def test_many_near_copies_all_join_one_duplicate_cluster():
     assert res.canonical[ids[0]] in got  # the report they copy is one of them
 
 
+def test_unrelated_document_vectors_are_never_duplicates(monkeypatch):
+    """Precomputed vectors where nothing is near (random 384-d vectors: a vector's nearest neighbour
+    sits at centred cosine ~0.2): the ratio margin alone passes the least unrelated neighbour (about
+    1,000 such pairs per 10k vectors in benchmarks/scale.py). Under DOC_MIN_COS a pair of document
+    vectors is no duplicate; planted near-copies still are."""
+    import importlib
+
+    import dedup
+
+    align_mod = importlib.import_module("dedup.score.align")
+    rng = np.random.default_rng(3)
+    n, d, planted = 4000, 384, 20
+    x = unit_rows(rng.standard_normal((n, d)))
+    sigma = np.sqrt((1 / 0.9**2 - 1) / d)  # cosine ~0.9 between the copies
+    x[n - planted :] = unit_rows(x[:planted] + sigma * rng.standard_normal((planted, d)))
+    ids = [f"{k:04d}" for k in range(n)]
+    want = sorted([ids[k], ids[n - planted + k]] for k in range(planted))
+    config = dedup.Config(cache=False)
+
+    def merged(res: dedup.Result) -> list[list[str]]:
+        return sorted(sorted(c) for c in res.clusters if len(c) > 1)
+
+    assert merged(dedup.cluster_embeddings(x, ids=ids, config=config)) == want
+    monkeypatch.setattr(align_mod, "DOC_MIN_COS", align_mod.ALIGN_MIN_COS)  # the sentence floor
+    loose = merged(dedup.cluster_embeddings(x, ids=ids, config=config))
+    assert len(loose) > planted  # random pairs merged: the failure the floor removes
+
+
 def test_margin_denominators_split_search_matches_one_search():
     rng = np.random.default_rng(2)
     units = unit_rows(rng.standard_normal((400, 32)))

@@ -22,6 +22,11 @@ ALIGN_MIN_COS = 0.2  # and its (centred) cosine reaches this: tiny corpora have 
 #: A sentence pair this close (centred cosine) is covered whatever its margin: among many near-copies
 #: each sentence's nearest neighbours are the other copies, and the margin alone would split them.
 NEAR_COPY_COS = 0.85
+#: A pair of precomputed document vectors (one unit each) under this centred cosine is no duplicate,
+#: whatever its margin: where nothing is near (isotropic or sparse neighbourhoods) the ratio margin
+#: passes the least unrelated neighbour. The largest floor that keeps every gold duplicate pair of
+#: the dev sets on real passage vectors (benchmarks/README.md, Scale).
+DOC_MIN_COS = 0.3
 PAIR_BLOCK = 1 << 16  # pairs per vectorised block (bounds the temporaries)
 
 
@@ -89,22 +94,22 @@ def single_unit_scores(space: Space, a: np.ndarray, b: np.ndarray) -> tuple[np.n
     """Document cosine and alignment coverage of pairs whose articles have one unit each.
 
     With one unit per side, the alignment is that one sentence pair when its ratio margin clears
-    ALIGN_MARGIN (coverage 1) and nothing otherwise (coverage 0), exactly as `align` computes it.
+    ALIGN_MARGIN (coverage 1) and nothing otherwise (coverage 0), exactly as `align` computes it;
+    a pair of precomputed document vectors must also reach DOC_MIN_COS.
     """
     cos = np.empty(a.shape[0], dtype=np.float32)
     cov = np.empty(a.shape[0], dtype=np.float32)
     la, lb = space.doc_lang[a], space.doc_lang[b]
+    documents = space.units is space.docs  # precomputed document vectors: unit == document
+    floor = DOC_MIN_COS if documents else ALIGN_MIN_COS
     for s0 in range(0, a.shape[0], PAIR_BLOCK):
         sl = slice(s0, s0 + PAIR_BLOCK)
         ua = space.starts[a[sl]]
         ub = space.starts[b[sl]]
         cos[sl] = np.einsum("ij,ij->i", space.docs[a[sl]], space.docs[b[sl]])
-        if space.units is space.docs:  # precomputed document vectors: unit == document
-            sim = cos[sl]
-        else:
-            sim = np.einsum("ij,ij->i", space.units[ua], space.units[ub])
+        sim = cos[sl] if documents else np.einsum("ij,ij->i", space.units[ua], space.units[ub])
         denom = (space.unit_knn[lb[sl], ua] + space.unit_knn[la[sl], ub]) / 2.0
         ok = (sim / denom >= ALIGN_MARGIN - MARGIN_TOLERANCE) | (sim >= NEAR_COPY_COS)
-        ok &= sim >= ALIGN_MIN_COS
+        ok &= sim >= floor
         cov[sl] = np.where(ok, 1.0, 0.0)
     return cos, cov

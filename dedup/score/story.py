@@ -20,6 +20,7 @@ import numpy as np
 from .. import features as feat
 from ..features import Evidence
 from . import lexical as lex
+from .align import PAIR_BLOCK
 from .story_model import TEXT_MODEL, VECTOR_MODEL
 
 #: The evidence of a pair, in the order of the model's weights.
@@ -97,7 +98,11 @@ class StoryScorer:
         if a.size == 0:
             return x
         same = self.lang[a] == self.lang[b]
-        cos = np.clip(np.einsum("ij,ij->i", self.passages[a], self.passages[b]), 0.0, 1.0)
+        cos = np.empty(a.size, dtype=np.float32)
+        for s0 in range(0, a.size, PAIR_BLOCK):  # blocks: no (pairs x dim) temporaries
+            sl = slice(s0, s0 + PAIR_BLOCK)
+            cos[sl] = np.einsum("ij,ij->i", self.passages[a[sl]], self.passages[b[sl]])
+        cos = np.clip(cos, 0.0, 1.0)
         x[:, 0] = np.where(same, cos, 0.0)
         x[:, 1] = np.where(same, 0.0, cos)
         if self.lexical is not None:
@@ -132,8 +137,13 @@ class StoryScorer:
 
     def scores(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(p,) probability that a[i] and b[i] report one occasion."""
-        x = self.features(a, b)
-        return _sigmoid(self.model.bias + x @ self._w).astype(np.float32)
+        a = np.asarray(a, dtype=np.int64).reshape(-1)
+        b = np.asarray(b, dtype=np.int64).reshape(-1)
+        out = np.empty(a.size, dtype=np.float32)
+        for s0 in range(0, a.size, PAIR_BLOCK):  # blocks: millions of pairs, no (pairs x features)
+            sl = slice(s0, s0 + PAIR_BLOCK)
+            out[sl] = _sigmoid(self.model.bias + self.features(a[sl], b[sl]) @ self._w)
+        return out
 
     def evidence_of(self, a: int, b: int) -> tuple[tuple[str, float, float], ...]:
         """One pair's evidence: (name, value, contribution to the log-odds), the bias first; the
