@@ -2,6 +2,7 @@
 
     python benchmarks/speed.py                  # NTREX-15 and FLORES-6; settings int8, full, fp32
     python benchmarks/speed.py --sets ntrex-15 --settings int8 --no-big
+    python benchmarks/speed.py --sets ntrex-15,union --settings int8 --no-big   # the issue's two sets
 
 For each labelled set (only id, title and text are fed) and each setting, in one run:
 
@@ -15,6 +16,11 @@ For each labelled set (only id, title and text are fed) and each setting, in one
 - semhash: `SemHash.from_records` + `self_deduplicate(0.9)` in a fresh process, encoding
   "title\\ntext" with the same encoder object dedup uses (same model, precision and batching);
   the ratio dedup cold wall time / semhash wall time.
+
+`--sets union` is the union corpus of benchmarks/quality.py (every dev set in one corpus, the real
+shapes of news: most articles without a translation; its quality is scored there, not here). The
+kernel probe (`kernels.py`: the machine's int8 and fp32 matrix-multiply peak and the encoder's
+tokens/s beside it) is recorded under "kernels" unless --no-probe.
 
 Then (unless --no-big) a 10k-article corpus built from NTREX-15 (each article ten times, each
 copy with one sentence dropped and two neighbouring sentences swapped, ids made unique) runs
@@ -52,7 +58,7 @@ from machine_info import cores, cpu_ram  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results" / "speed.json"
-SETS = {
+SETS = {  # and "union" (union_records)
     "ntrex-15": DATA / "ntrex128-dev" / "articles_15lang.jsonl",
     "flores-6": DATA / "flores200-devtest" / "articles_6lang.jsonl",
 }
@@ -76,8 +82,8 @@ def child_cli(report: Path, overrides: dict[str, Any], cli_args: list[str]) -> i
     stash: dict[str, Any] = {}
     inner = pl.cluster
 
-    def cluster(articles: Any, config: Config | None = None, *, encoder: Any = None) -> Any:
-        res = inner(articles, config, encoder=encoder)
+    def cluster(articles: Any, config: Config | None = None, **options: Any) -> Any:
+        res = inner(articles, config, **options)
         stash.update(timings=dict(res.timings), model=res.model, n=len(res.ids))
         return res
 
@@ -93,7 +99,7 @@ def child_cli(report: Path, overrides: dict[str, Any], cli_args: list[str]) -> i
         rc = int(exc.code or 0)
     stash["in_process_s"] = time.perf_counter() - t_start
     stash["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    stash["rc"] = rc
+    stash["rc"] = rc if "timings" in stash else (rc or 1)  # no timings: the run failed
     report.write_text(json.dumps(stash))
     return rc
 
@@ -149,7 +155,7 @@ def run_child(args: list[str], report: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    if proc.returncode != 0 or not report.exists():
+    if proc.returncode != 0 or not report.exists() or json.loads(report.read_text()).get("rc"):
         raise SystemExit(f"child failed ({proc.returncode}): {' '.join(args)}\n{proc.stderr[-3000:]}")
     out = json.loads(report.read_text())
     report.unlink()
@@ -206,6 +212,28 @@ def perturbed_copies(records: list[dict[str, Any]], copies: int, seed: int) -> l
     return out
 
 
+def union_records() -> list[dict[str, Any]]:
+    """The union corpus of benchmarks/quality.py (every dev set in one corpus: seeds, NTREX-3,
+    FLORES-3, ECB+, KTLAB where present, the first NTREX-k2 draw), each article as its set shows it;
+    `story` holds the member's duplicate gold where the member has one."""
+    from quality_sets import SETS as QUALITY_SETS
+    from quality_sets import load_set
+    from quality_union import build_union
+
+    members = []
+    for name in QUALITY_SETS["union"].members:
+        spec = QUALITY_SETS[name]
+        if spec.unavailable():
+            print(f"union: {name} left out ({spec.unavailable()})", file=sys.stderr)
+            continue
+        ls = load_set(spec, "clean", 0, 0 if spec.draw_k else None)
+        ls.variant = "real" if spec.real_pages else "clean"
+        members.append(ls)
+    union = build_union(members)
+    dup = {i: f"{m.name}/{g}" for m in union.members for i, g in m.gold.get("duplicate", {}).items()}
+    return [{**r, "story": dup.get(r["id"])} for r in union.inputs(with_lang=False)]
+
+
 def machine() -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -251,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-semhash", action="store_true")
     ap.add_argument("--semhash-threshold", type=float, default=0.9)
     ap.add_argument("--no-big", action="store_true", help="skip the 10k-article run")
+    ap.add_argument("--no-probe", action="store_true", help="skip the kernel probe (kernels.py)")
     ap.add_argument("--big-copies", type=int, default=10)
     ap.add_argument("--big-setting", default="int8")
     ap.add_argument("--limit", type=int, default=0, help="first N articles of each set (smoke test)")
@@ -277,22 +306,32 @@ def main(argv: list[str] | None = None) -> int:
         "load_avg = 1-min load average before/after (2 cores: above ~2 the machine was shared)"
     )
     runs = report.setdefault("runs", {})
+    if not args.no_probe:
+        from kernels import probe
+
+        print("kernel probe ...", file=sys.stderr, flush=True)
+        report["kernels"] = probe()
+        print(json.dumps(report["kernels"], indent=1), file=sys.stderr, flush=True)
     settings = [s for s in args.settings.split(",") if s]
     work = Path(tempfile.mkdtemp(prefix="dedup-speed-"))
     rep = work / "report.json"
     for set_name in [s for s in args.sets.split(",") if s]:
-        records = [
-            json.loads(line) for line in SETS[set_name].read_text(encoding="utf-8").splitlines() if line
-        ]
+        if set_name == "union":
+            records = union_records()
+        else:
+            records = [
+                json.loads(line) for line in SETS[set_name].read_text(encoding="utf-8").splitlines() if line
+            ]
         records = records[: args.limit] if args.limit else records
-        gold = {r["id"]: r["story"] for r in records}
+        gold = {r["id"]: r["story"] for r in records if r.get("story")}
         all_events = {r["id"]: r["event"] for r in records if r.get("event")}
         events = all_events if len(all_events) == len(records) else None
         inp = work / f"{set_name}.jsonl"
         write_input(records, inp)
         n = len(records)
         entry = runs.setdefault(set_name, {})
-        entry.update(articles=n, languages=len({r["lang"] for r in records}))
+        langs = {r.get("lang") for r in records}
+        entry.update(articles=n, languages=None if None in langs else len(langs))  # the union: not given
         sem_by_precision: dict[str, dict[str, Any]] = {}
         for setting in settings:
             overrides = SETTINGS[setting]
@@ -303,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             child = ["--child", "cli", "--report", str(rep), "--overrides", json.dumps(overrides), "--", *cli]
             print(f"{set_name} / {setting}: cold run ...", file=sys.stderr, flush=True)
             cold = run_child(child, rep)
-            q = quality(out, gold, events)
+            q = quality(out, gold, events) if len(gold) == n else None  # the union: quality.py scores it
             print(f"{set_name} / {setting}: warm run ...", file=sys.stderr, flush=True)
             warm = run_child(child, rep)
             res: dict[str, Any] = {
