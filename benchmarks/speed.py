@@ -155,9 +155,9 @@ def run_child(args: list[str], report: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    if proc.returncode != 0 or not report.exists() or json.loads(report.read_text()).get("rc"):
+    out = json.loads(report.read_text()) if report.exists() else {"rc": "no report"}
+    if proc.returncode != 0 or out.get("rc"):
         raise SystemExit(f"child failed ({proc.returncode}): {' '.join(args)}\n{proc.stderr[-3000:]}")
-    out = json.loads(report.read_text())
     report.unlink()
     out["wall_s"] = wall
     out["load_avg_before"] = la
