@@ -17,25 +17,22 @@ import numpy as np
 
 from . import canonical as canon
 from . import clean as clean_mod
-from . import embed as embed_mod
 from . import features
 from . import index as index_mod
-from .cache import for_encoder
 from .cache import results as result_cache
 from .config import Config, OnError
 from .encoders import Encoder, check_vectors, get_encoder, unknown_script, validated
 from .errors import ConfigError, InputError, NoUsableRecords
 from .io import Article, FieldMap, ReadResult, Reject, validate_records, where
 from .io import frames as frames_mod
-from .langprior import LanguagePriors
+from .prepared import prepare_articles
 from .result import LazyEvidence, Result, RunEvidence, assemble
 from .score import PairScorer, prepare, score_pairs, space_from_documents
 from .score import lexical as lexical_mod
 from .score.story import StoryScorer
-from .timing import Timer, progress
+from .timing import Timer
 
 _SCRIPT_SAMPLE = 4000  # characters of a text the script screen looks at
-LEAD_SENTENCES = 2  # sentences after the title whose names say who a report is about
 
 
 def cluster(
@@ -154,65 +151,28 @@ def _evidence(arts: Sequence[Article], config: Config, enc: Any, timer: Timer) -
     order = sorted(range(len(arts)), key=lambda k: arts[k].id)
     rows = [arts[k] for k in order]
     n = len(rows)
-    with timer.stage("clean"):
-        cleaned = [
-            clean_mod.clean_html(a.text, a.title) if a.html else clean_mod.clean_text(a.text, a.title)
-            for a in progress(rows, n, "cleaning", config.progress)
-        ]
-    with timer.stage("language"):
-        langs = [a.lang or c.lang for a, c in zip(rows, cleaned, strict=True)]  # the page's, from cleaning
-    with timer.stage("split"):
-        titles = embed_mod.titles_of([a.title for a in rows], cleaned)
-        sentences = [embed_mod.sentences_of(c, a.text) for a, c in zip(rows, cleaned, strict=True)]
-        texts, owner = embed_mod.make_units(titles, sentences, max_units=config.max_units)
-        passages = embed_mod.make_passages(titles, sentences)
-    with timer.stage("embed"):
-        cache = for_encoder(enc, config.cache_dir) if config.cache else None
-        try:
-            units, passage_vectors = embed_mod.embed_all(enc, texts, owner, passages, cache, config.progress)
-        finally:
-            if cache is not None:
-                cache.close()
-    with timer.stage("priors"):
-        neutral = LanguagePriors(enc, cache=config.cache_priors).means(langs)
+    prep = prepare_articles(rows, config, enc, timer)
     with timer.stage("features"):
-        evidence = [
-            features.extract(
-                (t or "") + "\n" + c.text,
-                features.event_date(
-                    a.published,
-                    features.header_text(a.text, c.paragraphs[0] if c.paragraphs else ""),
-                    c.lead[:400],
-                ),
-                lead="\n".join([t or "", *s[:LEAD_SENTENCES]]),
-            )
-            for a, t, c, s in progress(
-                zip(rows, titles, cleaned, sentences, strict=True), n, "names and dates", config.progress
-            )
-        ]
-        lexical = lexical_mod.build(titles, [c.text for c in cleaned], langs)
+        lexical = lexical_mod.build(prep.titles, prep.texts, prep.langs)
     with timer.stage("index"):
-        space = prepare(units, langs, n, neutral=neutral, passages=passage_vectors)
+        space = prepare(prep.units, prep.langs, n, neutral=prep.neutral, passages=prep.passages)
         pairs = index_mod.candidate_pairs(
             space.docs, config.neighbours, passages=space.passages, knn_done=space.doc_knn
         )
     with timer.stage("score"):
-        story = StoryScorer(space.story_docs, space.doc_lang, lexical, evidence)
-        table = score_pairs(space, pairs, evidence, story, progress=config.progress)
+        story = StoryScorer(space.story_docs, space.doc_lang, lexical, prep.evidence)
+        table = score_pairs(space, pairs, prep.evidence, story, progress=config.progress)
     inv = [0] * n
     for row, k in enumerate(order):
         inv[k] = row
     return RunEvidence(
         row_ids=tuple(a.id for a in rows),
-        langs=tuple(langs),
+        langs=tuple(prep.langs),
         input_rows=tuple(inv),
-        scorer=PairScorer(space, table, evidence, story),
-        features=tuple(evidence),
-        unit_texts=units.texts,
-        candidates=tuple(
-            canon.Candidate(a.id, lang, len(c.text), a.published, a.source)
-            for a, lang, c in zip(rows, langs, cleaned, strict=True)
-        ),
+        scorer=PairScorer(space, table, prep.evidence, story),
+        features=tuple(prep.evidence),
+        unit_texts=prep.units.texts,
+        candidates=prep.candidates,
         model=str(getattr(enc, "name", type(enc).__name__)),
     )
 

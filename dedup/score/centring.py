@@ -40,21 +40,47 @@ def centre_inplace(
     no copies of the whole array, so a million document vectors fit in memory."""
     if x.shape[0] == 0:
         return x
+    return centre_with(x, langs, language_means(x, langs, shrink, neutral))
+
+
+def language_means(
+    x: np.ndarray,
+    langs: Sequence[str],
+    shrink: float = LANG_SHRINK,
+    neutral: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """The (shrunk) mean of each language of `x`, keyed by language; "" holds the corpus mean, the
+    prior of a language the corpus does not have (`prior_mean`). Frozen by a standing index."""
     lang_arr = np.asarray(langs)
     g = x.mean(axis=0)
+    out = {"": g.astype(np.float32)}
     for lang in sorted(set(lang_arr.tolist())):
         mask = lang_arr == lang
         cnt = float(mask.sum())
-        if neutral is not None and lang in neutral:
-            prior = (1.0 - NEUTRAL_WEIGHT) * g + NEUTRAL_WEIGHT * np.asarray(neutral[lang], dtype=np.float32)
+        prior = prior_mean(g, lang, neutral)
+        if cnt == x.shape[0]:  # one language: same values, without the masked copy
+            out[lang] = (x.sum(axis=0) + shrink * prior) / (cnt + shrink)
         else:
-            prior = g
-        if cnt == x.shape[0]:  # one language: same values, without the masked copies
-            mu = (x.sum(axis=0) + shrink * prior) / (cnt + shrink)
-            x -= mu
+            out[lang] = (x[mask].sum(axis=0) + shrink * prior) / (cnt + shrink)
+    return out
+
+
+def prior_mean(g: np.ndarray, lang: str, neutral: Mapping[str, np.ndarray] | None) -> np.ndarray:
+    """A language's prior mean: halfway between the corpus mean `g` and its neutral-text mean."""
+    if neutral is not None and lang in neutral:
+        return (1.0 - NEUTRAL_WEIGHT) * g + NEUTRAL_WEIGHT * np.asarray(neutral[lang], dtype=np.float32)
+    return g
+
+
+def centre_with(x: np.ndarray, langs: Sequence[str], means: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Subtract each row's language mean from `means` (modified in place) and renormalise."""
+    lang_arr = np.asarray(langs)
+    present = sorted(set(lang_arr.tolist()))
+    for lang in present:
+        if len(present) == 1:
+            x -= means[lang]
         else:
-            mu = (x[mask].sum(axis=0) + shrink * prior) / (cnt + shrink)
-            x[mask] -= mu
+            x[lang_arr == lang] -= means[lang]
     for start in range(0, x.shape[0], _BLOCK):
         blk = x[start : start + _BLOCK]
         norms = np.linalg.norm(blk, axis=1, keepdims=True)

@@ -89,20 +89,57 @@ class Lexical:
         return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def build(titles: Sequence[str | None], texts: Sequence[str], langs: Sequence[str]) -> Lexical:
-    """TF-IDF rows of articles (sublinear term frequency, shrunk IDF per language)."""
-    from scipy.sparse import csr_matrix
+@dataclass(frozen=True)
+class LexicalStats:
+    """A corpus's word statistics: each (language, word) column's inverse document frequency and
+    the articles seen per language. Frozen by a standing index; a word it has not seen gets the
+    IDF of a word no article had (its general-text prior alone)."""
 
-    n = len(texts)
-    vocab: dict[tuple[str, str], int] = {}
-    counts: list[Counter[int]] = []
+    vocab: dict[tuple[str, str], int]  # (language, word) -> column
+    idf: np.ndarray  # (columns,) float64
+    docs_of: dict[str, int]  # articles per language
+
+    def extended(self, counts: Sequence[Counter[tuple[str, str]]]) -> LexicalStats:
+        """These statistics with a column (and its IDF) for every word of `counts` not seen yet."""
+        vocab = dict(self.vocab)
+        new: list[tuple[str, str]] = []
+        for c in counts:
+            for key in c:
+                if key not in vocab:
+                    vocab[key] = len(vocab)
+                    new.append(key)
+        if not new:
+            return self
+        extra = np.array(
+            [
+                math.log((self.docs_of.get(lang, 0) + PRIOR_DOCS) / (PRIOR_DOCS * doc_prob(w, lang)))
+                for lang, w in new
+            ],
+            dtype=np.float64,
+        )
+        return LexicalStats(vocab, np.concatenate([self.idf, extra]), self.docs_of)
+
+
+def term_counts(
+    titles: Sequence[str | None], texts: Sequence[str], langs: Sequence[str]
+) -> list[Counter[tuple[str, str]]]:
+    """Each article's (language, word) counts; the title counts TITLE_REPEAT times."""
+    out: list[Counter[tuple[str, str]]] = []
     for title, text, lang in zip(titles, texts, langs, strict=True):
         toks = words(text) + words(title or "") * TITLE_REPEAT
-        counts.append(Counter(vocab.setdefault((lang, w), len(vocab)) for w in toks))
+        out.append(Counter((lang, w) for w in toks))
+    return out
+
+
+def fit(counts: Sequence[Counter[tuple[str, str]]], langs: Sequence[str]) -> LexicalStats:
+    """The statistics of a corpus (shrunk IDF per language; columns in order of first appearance)."""
+    vocab: dict[tuple[str, str], int] = {}
+    for c in counts:
+        for key in c:
+            vocab.setdefault(key, len(vocab))
     df = np.zeros(len(vocab), dtype=np.float64)
     for c in counts:
-        df[list(c)] += 1
-    lang_names = sorted(set(langs))
+        df[[vocab[key] for key in c]] += 1
     docs_of = Counter(langs)
     prior = np.empty(len(vocab), dtype=np.float64)
     n_lang = np.empty(len(vocab), dtype=np.float64)
@@ -110,19 +147,35 @@ def build(titles: Sequence[str | None], texts: Sequence[str], langs: Sequence[st
         prior[k] = doc_prob(w, lang)
         n_lang[k] = docs_of[lang]
     idf = np.log((n_lang + PRIOR_DOCS) / (df + PRIOR_DOCS * prior))
+    return LexicalStats(vocab, idf, dict(docs_of))
+
+
+def rows(stats: LexicalStats, counts: Sequence[Counter[tuple[str, str]]]) -> Any:
+    """Normalised TF-IDF rows (scipy CSR, sublinear term frequency) of articles' counts; every word
+    must have a column in `stats` (`LexicalStats.extended`)."""
+    from scipy.sparse import csr_matrix
+
     indptr = [0]
     indices: list[int] = []
     data: list[float] = []
+    idf, vocab = stats.idf, stats.vocab
     for c in counts:
-        cols = sorted(c)
-        vals = np.array([(1.0 + math.log(c[k])) * idf[k] for k in cols], dtype=np.float64)
+        cols = sorted(vocab[key] for key in c)
+        by_col = {vocab[key]: v for key, v in c.items()}
+        vals = np.array([(1.0 + math.log(by_col[k])) * idf[k] for k in cols], dtype=np.float64)
         norm = float(np.linalg.norm(vals))
         indices.extend(cols)
         data.extend((vals / norm).tolist() if norm > 0 else vals.tolist())
         indptr.append(len(indices))
-    matrix = csr_matrix(
+    return csr_matrix(
         (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
-        shape=(n, max(len(vocab), 1)),
+        shape=(len(counts), max(len(vocab), 1)),
     )
-    index = {name: k for k, name in enumerate(lang_names)}
+
+
+def build(titles: Sequence[str | None], texts: Sequence[str], langs: Sequence[str]) -> Lexical:
+    """TF-IDF rows of articles (sublinear term frequency, shrunk IDF per language)."""
+    counts = term_counts(titles, texts, langs)
+    matrix = rows(fit(counts, langs), counts)
+    index = {name: k for k, name in enumerate(sorted(set(langs)))}
     return Lexical(matrix, np.array([index[x] for x in langs], dtype=np.int64))
