@@ -21,11 +21,13 @@ from .errors import (
 from .io import Article, FieldMap, ReadResult, Reject, read_articles, write_records
 from .pipeline import cluster, cluster_embeddings
 from .result import Explanation, Result
+from .standing import Changes, Index
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Article",
+    "Changes",
     "CanonicalPolicy",
     "Config",
     "ConfigError",
@@ -35,6 +37,7 @@ __all__ = [
     "Explanation",
     "FieldMap",
     "HashEncoder",
+    "Index",
     "InputError",
     "Keep",
     "ModelError",

@@ -20,7 +20,7 @@ from . import clean as clean_mod
 from . import features
 from . import index as index_mod
 from .cache import results as result_cache
-from .config import Config, OnError
+from .config import Config, Engine, OnError
 from .encoders import Encoder, check_vectors, get_encoder, unknown_script, validated
 from .errors import ConfigError, InputError, NoUsableRecords
 from .io import Article, FieldMap, ReadResult, Reject, validate_records, where
@@ -76,8 +76,8 @@ def cluster(
             )
         )
     with timer.stage("screen"):
-        arts, rejects = _screen(enc, rr, config)
-    records = tuple(a.fields or _standard_fields(a) for a in arts)
+        arts, rejects = screen_articles(enc, rr, config)
+    records = tuple(a.fields or article_fields(a) for a in arts)
     key = result_cache.result_key(arts, config, enc) if config.cache else None
     if key is not None:
         with timer.stage("result_cache"):
@@ -106,7 +106,7 @@ def cluster(
     return res
 
 
-def _standard_fields(a: Article) -> dict[str, Any]:
+def article_fields(a: Article) -> dict[str, Any]:
     """The fields of an Article built directly (not from a record), for the output."""
     out = {"id": a.id, "text": a.text}
     for name in ("title", "lang", "published", "url", "source"):
@@ -116,7 +116,7 @@ def _standard_fields(a: Article) -> dict[str, Any]:
     return out
 
 
-def _screen(enc: Any, rr: ReadResult, config: Config) -> tuple[list[Article], tuple[Reject, ...]]:
+def screen_articles(enc: Any, rr: ReadResult, config: Config) -> tuple[list[Article], tuple[Reject, ...]]:
     """The articles the model can read, and every reject (the reader's and those written in a script
     the model does not know), in input order; with `on_error` fail, an InputError for the first."""
     articles = list(rr.articles)
@@ -151,7 +151,12 @@ def _evidence(arts: Sequence[Article], config: Config, enc: Any, timer: Timer) -
     order = sorted(range(len(arts)), key=lambda k: arts[k].id)
     rows = [arts[k] for k in order]
     n = len(rows)
-    prep = prepare_articles(rows, config, enc, timer)
+    if config.engine is Engine.RAY:  # the same stages, their per-article work on a Ray cluster
+        from .distributed import prepare_on_ray
+
+        prep = prepare_on_ray(rows, config, enc, timer)
+    else:
+        prep = prepare_articles(rows, config, enc, timer)
     with timer.stage("features"):
         lexical = lexical_mod.build(prep.titles, prep.texts, prep.langs)
     with timer.stage("index"):
