@@ -40,6 +40,13 @@ class Keep(str, enum.Enum):
     STORY = "story"  # the canonical article of each story
 
 
+class Engine(str, enum.Enum):
+    """Where the per-article stages run."""
+
+    LOCAL = "local"  # this process
+    RAY = "ray"  # Ray Data on a Ray cluster (`pip install 'dedup[ray]'`); the same result
+
+
 DEFAULT_MODEL = "e5-small"
 #: Inclusive ranges of the numeric settings (the CLI's options are bounded by the same).
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -48,6 +55,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "neighbours": (1, 1000),
     "max_units": (1, 10_000),
     "batch_size": (1, 4096),
+    "story_idle_days": (1, 36500),
 }
 
 
@@ -71,6 +79,11 @@ class Config:
     cache: bool = True  # persistent embedding cache
     cache_dir: str | None = None  # default: $DEDUP_HOME/cache
     on_error: OnError = OnError.REJECT  # a record that cannot be used: set aside, or stop
+    #: a standing index closes a story with no new member for this many days (by the articles'
+    #: `published` dates, else the day they were added): a closed story is no longer a candidate
+    story_idle_days: float = 28.0
+    engine: Engine = Engine.LOCAL  # where reading, cleaning and embedding run (dedup.distributed)
+    ray_address: str | None = None  # the Ray cluster to join (engine ray); None: join or start a local one
 
     def __post_init__(self) -> None:
         for name, (low, high) in BOUNDS.items():
@@ -81,6 +94,7 @@ class Config:
             ("precision", Precision),
             ("canonical_policy", CanonicalPolicy),
             ("on_error", OnError),
+            ("engine", Engine),
         )
         for name, kind in enums:
             v = getattr(self, name)
@@ -106,6 +120,7 @@ class Config:
         d["canonical_policy"] = self.canonical_policy.value
         d["precision"] = self.precision.value
         d["on_error"] = self.on_error.value
+        d["engine"] = self.engine.value
         d["prefer_lang"] = list(self.prefer_lang)
         d["source_priority"] = list(self.source_priority)
         return d
