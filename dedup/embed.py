@@ -9,7 +9,7 @@ earlier run are read back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,6 +89,18 @@ def make_passages(
     return out
 
 
+#: Encodes parts (lists of texts) and yields each part's vectors, in the parts' order. The local
+#: engine calls the encoder on one part after the other; the Ray engine sends the same parts to an
+#: actor pool (`dedup.distributed`), so both engines give the encoder the same batches.
+EncodeParts = Callable[[Encoder, Sequence[Sequence[str]]], Iterable[np.ndarray]]
+
+
+def encode_in_turn(encoder: Encoder, parts: Sequence[Sequence[str]]) -> Iterator[np.ndarray]:
+    """The local engine's `EncodeParts`: one part after the other, in this process."""
+    for part in parts:
+        yield encoder.encode(list(part))
+
+
 def embed_units(
     encoder: Encoder,
     texts: Sequence[str],
@@ -97,10 +109,14 @@ def embed_units(
     batch: int = 256,
     on_batch: Callable[[int], None] | None = None,
     cache: EmbeddingCache | None = None,
+    encode_parts: EncodeParts = encode_in_turn,
 ) -> Units:
     """Embed unique unit texts with `encoder` (validated) and expand to one row per occurrence.
 
-    With a `cache`, texts embedded before are read back and only new ones go to the encoder.
+    With a `cache`, texts embedded before are read back and only new ones go to the encoder. The
+    texts to embed are sorted longest first and cut into parts of `batch`; `encode_parts` encodes
+    them (a text's vector depends, in its last bits, on the texts padded with it: the same parts give
+    the same vectors whichever engine runs them).
     """
     uniq: dict[str, int] = {}
     index = np.empty(len(texts), dtype=np.int64)
@@ -116,10 +132,10 @@ def embed_units(
     todo.sort(key=lambda k: -len(order[k]))  # batches of similar lengths: little padding
     if on_batch is not None and len(order) > len(todo):
         on_batch(len(order) - len(todo))
-    for start in range(0, len(todo), batch):
-        part_idx = todo[start : start + batch]
-        part = [order[k] for k in part_idx]
-        vec = check_vectors(encoder.encode(part), len(part), dim, what=f"encoder {encoder.name!r}")
+    parts_idx = [todo[start : start + batch] for start in range(0, len(todo), batch)]
+    parts = [[order[k] for k in part_idx] for part_idx in parts_idx]
+    for part_idx, part, out in zip(parts_idx, parts, encode_parts(encoder, parts), strict=True):
+        vec = check_vectors(out, len(part), dim, what=f"encoder {encoder.name!r}")
         dim = vec.shape[1]
         if cache is not None:
             cache.put(part, vec)
@@ -145,6 +161,7 @@ def embed_all(
     passages: Sequence[str],
     cache: EmbeddingCache | None,
     progress: bool,
+    encode_parts: EncodeParts = encode_in_turn,
 ) -> tuple[Units, np.ndarray]:
     """Units and passages (one per article row) embedded together: a text that is both is embedded
     once. A progress bar counts distinct texts when `progress`."""
@@ -160,6 +177,7 @@ def embed_all(
             list(owner) + list(range(len(passages))),
             on_batch=bar.update if bar is not None else None,
             cache=cache,
+            encode_parts=encode_parts,
         )
     finally:
         if bar is not None:

@@ -35,3 +35,7 @@ class NoUsableRecords(InputError):
     def __init__(self, message: str, rejects: tuple[Any, ...]) -> None:
         super().__init__(message)
         self.rejects = rejects
+
+
+class EngineError(DedupError):
+    """The Ray engine cannot run: Ray is not installed, or its cluster cannot be reached."""

@@ -43,7 +43,8 @@ FIELDS = (
     "row_ids",
 )
 _TUPLES = ("ids", "langs", "cluster_of", "story_of", "duplicate_score", "story_score", "row_ids")
-_UNKEYED_SETTINGS = ("progress", "cache", "cache_dir", "on_error")  # settings that cannot change clusters
+#: settings that cannot change clusters (the Ray engine gives the local engine's result)
+_UNKEYED_SETTINGS = ("progress", "cache", "cache_dir", "on_error", "engine", "ray_address")
 
 
 _CODE: list[str] = []
