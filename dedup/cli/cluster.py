@@ -37,7 +37,12 @@ SHOWN_IDS = 6  # ids listed per duplicate cluster
 def cluster_cmd(
     input_path: InputArg,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="Output file (.jsonl, .csv, .parquet) or - for stdout.")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file (.jsonl, .csv, .parquet), DIR/ for Parquet shards, or - for stdout.",
+        ),
     ] = "-",
     rejects: Annotated[
         str | None, typer.Option("--rejects", help="Write unusable records here (JSONL).")

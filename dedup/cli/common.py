@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..config import BOUNDS, CanonicalPolicy, Config, Precision
+from ..config import BOUNDS, CanonicalPolicy, Config, Engine, Precision
 from ..errors import DedupError
 
 
@@ -132,7 +132,11 @@ def _bounded(name: str) -> dict[str, float]:
 
 
 InputArg = Annotated[
-    str, typer.Argument(help="JSONL/CSV/Parquet file, a folder of .txt/.html, or - for stdin.")
+    str,
+    typer.Argument(
+        help="JSONL/CSV/Parquet file, a folder of .txt/.html, a folder or glob of JSONL/Parquet shards, "
+        "or - for stdin."
+    ),
 ]
 ModelOpt = Annotated[
     str,
@@ -194,6 +198,14 @@ PublishedField = Annotated[
 ]
 SourceField = Annotated[str | None, typer.Option("--source-field", help="Input field holding the source.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")]
+EngineOpt = Annotated[
+    Engine,
+    typer.Option("--engine", help="local: this process; ray: read, clean and embed on a Ray cluster."),
+]
+RayAddressOpt = Annotated[
+    str | None,
+    typer.Option("--ray-address", help="Ray cluster to join (--engine ray; default: start a local one)."),
+]
 
 
 #: The options every command that runs the pipeline takes (`cluster`, `explain`): name -> (type, default).
@@ -219,6 +231,8 @@ RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "published_field": (PublishedField, None),
     "source_field": (SourceField, None),
     "quiet": (Quiet, False),
+    "engine": (EngineOpt, _D.engine),
+    "ray_address": (RayAddressOpt, _D.ray_address),
 }
 
 
@@ -260,6 +274,8 @@ def _config(run: dict[str, Any], **more: Any) -> Config:
         progress=not run["quiet"],
         cache=not run["no_cache"],
         cache_dir=run["cache_dir"],
+        engine=run["engine"],
+        ray_address=run["ray_address"],
         **more,
     )
 
@@ -276,9 +292,15 @@ def _read(input_path: str, run: dict[str, Any]) -> Any:
     """The input's articles and rejects (fields mapped by the run options); an empty input is an error."""
     from ..io import read_articles
 
-    rr = read_articles(
-        input_path, fields=_field_map(run), fmt=run["input_format"]
-    )  # the pipeline applies on_error
+    if run["engine"] is Engine.RAY:  # the shards of a directory or glob, read on the workers
+        from ..distributed import read_on_ray
+
+        config = Config(engine=run["engine"], ray_address=run["ray_address"], progress=not run["quiet"])
+        rr = read_on_ray(input_path, config, fields=_field_map(run), fmt=run["input_format"])
+    else:
+        rr = read_articles(
+            input_path, fields=_field_map(run), fmt=run["input_format"]
+        )  # the pipeline applies on_error
     if rr.total == 0:
         if input_path != "-" and Path(input_path).is_dir():
             _fail(f"{input_path} holds no .txt, .html or .htm files (the input is empty)")

@@ -6,7 +6,8 @@ Parquet, DataFrames).
 - `records`: `Article`, `FieldMap`, `Reject`, `ReadResult`, `where` and the one record
   validation (`validate_records` for in-memory records);
 - `readers`: `read_articles`;
-- `writers`: `write_records`, `write_rejects`, `check_target` (atomic writes);
+- `writers`: `write_records`, `write_rejects`, `check_target` (atomic writes), `write_shards`;
+- `shards`: `shard_files` (a directory or glob of record files as one input), `is_shard_dir`;
 - `frames`: pandas/polars DataFrames in (`read_frame`: the same validation) and out
   (`records_to_pandas`, `records_to_polars`); pandas and polars are optional.
 """
@@ -17,7 +18,8 @@ from .formats import EXTENSIONS, INPUT_FORMATS, OUTPUT_FORMATS, input_format, ou
 from .frames import as_field_map, is_frame, read_frame, records_to_pandas, records_to_polars
 from .readers import read_articles
 from .records import Article, FieldMap, ReadResult, Reject, validate_records, where
-from .writers import check_target, write_records, write_rejects
+from .shards import shard_files
+from .writers import check_target, write_records, write_rejects, write_shards
 
 __all__ = [
     "EXTENSIONS",
@@ -40,4 +42,6 @@ __all__ = [
     "where",
     "write_records",
     "write_rejects",
+    "write_shards",
+    "shard_files",
 ]

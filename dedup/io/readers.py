@@ -23,6 +23,7 @@ from typing import IO, Any, Literal, cast
 from ..errors import InputError
 from .formats import DIR_SUFFIXES, input_format
 from .records import MAX_CHARS, SURROGATE, Collector, FieldMap, ReadResult
+from .shards import shard_files
 
 __all__ = ["read_articles"]
 
@@ -37,7 +38,8 @@ def read_articles(
     fmt: str | None = None,
     max_chars: int = MAX_CHARS,
 ) -> ReadResult:
-    """Read every article of `path` (a file, a directory of .txt/.html files, or "-" for stdin).
+    """Read every article of `path` (a file, a directory of .txt/.html files, a directory or glob of
+    record files (shards: `io.shards`, read in name order as one input), or "-" for stdin).
 
     `fmt` (jsonl, json, csv, tsv, parquet, dir; the CLI's --input-format) overrides the extension,
     for stdin and for files with other extensions. Unusable records become `Reject`s
@@ -50,6 +52,11 @@ def read_articles(
     if str(path) == "-":
         _read_stdin(input_format("-", fmt), col)
         return col.result()
+    shards = shard_files(path) if fmt != "dir" else None
+    if shards is not None:  # one input of many files, read in name order; ids unique across them
+        for f in shards:
+            _read_file(f, input_format(f, fmt), col)
+        return col.result()
     p = Path(path)
     if not p.exists():
         raise InputError(f"input not found: {path}")
@@ -59,10 +66,16 @@ def read_articles(
             raise InputError(f"{path} is not a directory (the 'dir' format reads a directory)")
         _read_directory(p, col)
         return col.result()
-    source = str(path)
+    _read_file(p, kind, col)
+    return col.result()
+
+
+def _read_file(p: Path, kind: str, col: Collector) -> None:
+    """One file of records in the format `kind`, into `col`."""
+    source = str(p)
     if kind == "parquet":
         _read_parquet(p, source, col)
-        return col.result()
+        return
     try:
         with _open_binary(p) as stream:
             if kind == "jsonl":
@@ -72,8 +85,7 @@ def read_articles(
             else:
                 _read_csv(stream, source, col, delimiter="\t" if kind == "tsv" else ",")
     except (OSError, EOFError) as e:  # unreadable file, broken gzip stream
-        raise InputError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from e
-    return col.result()
+        raise InputError(f"cannot read {p}: {getattr(e, 'strerror', None) or e}") from e
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,7 +310,8 @@ def _read_parquet(where: Path | IO[bytes], source: str, col: Collector) -> None:
     if pf.metadata.num_rows == 0:
         return  # nothing to read, whatever the columns
     _require_columns(list(pf.schema_arrow.names), source, col.fields)
-    col.schema = pf.schema_arrow
+    if col.schema is None:  # of shards, the first one's column types
+        col.schema = pf.schema_arrow
     row = 0
     try:
         for batch in pf.iter_batches(batch_size=1024):

@@ -32,8 +32,9 @@ from typing import IO, Any
 from ..errors import OutputError
 from .formats import output_format
 from .records import Reject
+from .shards import SHARD_ROWS, check_shard_dir, is_shard_dir
 
-__all__ = ["check_target", "write_records", "write_rejects"]
+__all__ = ["check_target", "write_records", "write_rejects", "write_shards"]
 
 
 def check_target(path: str | Path, *, fmt: str | None = None) -> None:
@@ -41,6 +42,9 @@ def check_target(path: str | Path, *, fmt: str | None = None) -> None:
     parent directory, no permission. For checking outputs before a long run; "-" is always fine."""
     if str(path) == "-":
         output_format(path, fmt)
+        return
+    if is_shard_dir(path) and fmt in (None, "parquet"):
+        check_shard_dir(path)
         return
     target = Path(path)
     target = target.resolve() if target.is_symlink() else target
@@ -59,7 +63,8 @@ def check_target(path: str | Path, *, fmt: str | None = None) -> None:
 def write_records(
     records: Sequence[Mapping[str, Any]], path: str | Path, *, fmt: str | None = None, schema: Any = None
 ) -> None:
-    """Write `records` to `path`: the format comes from `fmt` or the extension; "-" is stdout.
+    """Write `records` to `path`: the format comes from `fmt` or the extension; "-" is stdout; a
+    path ending with a slash is a directory of Parquet shards (`write_shards`).
 
     Values keep their types: JSON writes each record with its own keys in order (numbers,
     booleans, null and nested lists/objects as they are; datetimes as ISO 8601 strings, bytes as
@@ -72,6 +77,9 @@ def write_records(
     record lacks is an empty cell or null there. Text is UTF-8 and never escaped. Raises
     `OutputError` naming the path when it cannot be written.
     """
+    if is_shard_dir(path) and fmt in (None, "parquet"):
+        write_shards(records, path, schema=schema)
+        return
     if str(path) != "-":
         _check_target(Path(path))
     kind = output_format(path, fmt)
@@ -113,6 +121,35 @@ def _write_stdout(records: Sequence[Mapping[str, Any]], kind: str, schema: Any =
     sys.stdout.flush()
 
 
+def write_shards(
+    records: Sequence[Mapping[str, Any]], path: str | Path, *, schema: Any = None, rows: int = SHARD_ROWS
+) -> list[Path]:
+    """Write `records` as Parquet shards of at most `rows` records into the directory `path` (made
+    if missing): `part-00000.parquet`, ... in record order, every shard with the same column types.
+    Parts left by an earlier run with more shards are removed. Returns the files written."""
+    import pyarrow.parquet as pq
+
+    if rows < 1:
+        raise OutputError(f"rows per shard must be at least 1, got {rows}")
+    check_shard_dir(path)
+    out = Path(path)
+    try:
+        out.mkdir(exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create {out}: {e.strerror or e}") from e
+    table = parquet_table(records, schema)
+    written: list[Path] = []
+    for k, start in enumerate(range(0, max(1, len(records)), rows)):
+        target = out / f"part-{k:05d}.parquet"
+        with _atomic(target) as fh:
+            pq.write_table(table.slice(start, rows), fh)
+        written.append(target)
+    for stale in out.glob("part-*.parquet"):
+        if stale not in written:
+            stale.unlink()
+    return written
+
+
 def write_rejects(rejects: Sequence[Reject], path: str | Path) -> None:
     """Write rejects as JSON Lines: one {"line", "id", "reason", "source"} object each."""
     write_records([r.to_dict() for r in rejects], path, fmt="jsonl")
@@ -132,7 +169,9 @@ def _why(e: OSError) -> str:
 
 def _check_target(path: Path) -> None:
     if path.is_dir():
-        raise OutputError(f"cannot write {path}: it is a directory (give a file name)")
+        raise OutputError(
+            f"cannot write {path}: it is a directory (give a file name, or {path}/ for Parquet shards)"
+        )
     parent = path.parent
     if not parent.exists():
         raise OutputError(f"cannot write {path}: directory {parent} does not exist (create it)")
@@ -305,8 +344,14 @@ def _write_tsv(records: Sequence[Mapping[str, Any]], out: IO[str]) -> None:
 
 
 def _write_parquet(records: Sequence[Mapping[str, Any]], out: IO[bytes], schema: Any = None) -> None:
-    import pyarrow as pa
     import pyarrow.parquet as pq
+
+    pq.write_table(parquet_table(records, schema), out)
+
+
+def parquet_table(records: Sequence[Mapping[str, Any]], schema: Any = None) -> Any:
+    """The records as one Arrow table, the column types as `write_records` writes them to Parquet."""
+    import pyarrow as pa
 
     columns = _columns(records)
     arrays = []
@@ -327,8 +372,7 @@ def _write_parquet(records: Sequence[Mapping[str, Any]], out: IO[bytes], schema:
                 type=pa.string(),
             )
         arrays.append(arr)
-    table = pa.table(dict(zip(columns, arrays, strict=True))) if columns else pa.table({})
-    pq.write_table(table, out)
+    return pa.table(dict(zip(columns, arrays, strict=True))) if columns else pa.table({})
 
 
 def _typed(values: list[Any], kind: Any) -> Any:
