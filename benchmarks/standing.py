@@ -1,0 +1,162 @@
+"""Benchmark of the standing index (issue 18): adding a batch against re-clustering everything.
+
+    python benchmarks/standing.py                      # both parts below; results/standing.json
+    python benchmarks/standing.py --part vectors --size 100000 --batch 1000
+    python benchmarks/standing.py --part ntrex
+
+`ntrex`: NTREX-15 dev (960 articles); an index of a random 90% is built, then the other 10% is added,
+against `dedup.cluster` on all of it. Both start from the same embedding cache (the 90% embedded, the
+10% not: what a user re-clustering with the cache would have), copied before each. `vectors`: planted
+document vectors as `scale.py` makes them; an index of `size` vectors takes a batch of `batch` new
+ones in a child process (its peak RSS is the add's), with planted-group recall and precision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine_info import cpu_ram  # noqa: E402
+from scale import group_recall_precision, machine, make_corpus  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+RESULTS = Path(__file__).resolve().parent / "results" / "standing.json"
+
+
+def ntrex(seed: int = 0) -> dict[str, Any]:
+    import dedup
+
+    recs = [
+        json.loads(line) for line in (DATA / "ntrex128-dev" / "articles_15lang.jsonl").open(encoding="utf-8")
+    ]
+    random.Random(seed).shuffle(recs)
+    cut = len(recs) * 9 // 10
+    old, new = recs[:cut], recs[cut:]
+    work = Path(tempfile.mkdtemp(prefix="standing-"))
+    try:
+        base = work / "cache"
+        t = time.perf_counter()
+        ix = dedup.Index.create(work / "ix", dedup.Config(cache_dir=str(base)))
+        ix.add(old)
+        t_create = time.perf_counter() - t
+        shutil.copytree(base, work / "cache-b")
+        t = time.perf_counter()
+        ch = ix.add(new)
+        t_add = time.perf_counter() - t
+        t = time.perf_counter()
+        res = dedup.cluster(recs, dedup.Config(cache_dir=str(work / "cache-b")))
+        t_all = time.perf_counter() - t
+        got = {r["id"]: r for r in ix.records()}
+        from dedup.evaluate import pairwise_prf
+
+        f = {
+            lvl: round(
+                pairwise_prf(
+                    {i: got[i][fld] for i in got},
+                    dict(zip(res.ids, res.cluster_of if lvl == "duplicate" else res.story_of, strict=True)),
+                ).f1,
+                4,
+            )
+            for lvl, fld in (("duplicate", "cluster"), ("story", "story"))
+        }
+        return {
+            "articles": len(recs),
+            "index_of": len(old),
+            "added": len(new),
+            "create_s": round(t_create, 1),
+            "add_s": round(t_add, 1),
+            "add_timings_s": {k: round(v, 2) for k, v in ch.timings.items()},
+            "recluster_all_s": round(t_all, 1),
+            "recluster_timings_s": {k: round(v, 2) for k, v in res.timings.items()},
+            "speedup": round(t_all / t_add, 2),
+            "f1_vs_one_batch": f,
+            "events": {e: ch.count(e) for e in ("added", "canonical", "merge", "closed")},
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _child_add(root: str, vec_path: str, first: int) -> None:
+    import dedup
+
+    x = np.load(vec_path)
+    ix = dedup.Index.open(root)
+    t = time.perf_counter()
+    ch = ix.add_embeddings(x, [f"v{first + i:08d}" for i in range(len(x))])
+    took = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    timings = {k: round(v, 2) for k, v in ch.timings.items()}
+    print(json.dumps({"add_s": round(took, 2), "peak_rss_bytes": peak, "timings_s": timings}))
+
+
+def vectors(size: int, batch: int, seed: int = 0) -> dict[str, Any]:
+    import dedup
+
+    x, group, _ = make_corpus(size + batch, planted=0.2, member_cos=0.95, seed=seed, langs=1)
+    order = np.random.default_rng(seed).permutation(size + batch)  # the batch: a random 1%
+    x, group = x[order], group[order]
+    work = Path(tempfile.mkdtemp(prefix="standing-"))
+    try:
+        t = time.perf_counter()
+        ix = dedup.Index.create(work / "ix")
+        ix.add_embeddings(x[:size], [f"v{i:08d}" for i in range(size)])
+        t_create = time.perf_counter() - t
+        np.save(work / "batch.npy", x[size:])
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(work / "ix"), str(work / "batch.npy"), str(size)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        child = json.loads(out.stdout.strip().splitlines()[-1])
+        lab = {r["id"]: r["cluster"] for r in dedup.Index.open(work / "ix").records()}
+        pred = np.unique([lab[f"v{i:08d}"] for i in range(size + batch)], return_inverse=True)[1]
+        return {
+            "index_size": size,
+            "batch": batch,
+            "create_s": round(t_create, 1),
+            **child,
+            "peak_rss_gib": round(child["peak_rss_bytes"] / 2**30, 2),
+            "duplicate_level": group_recall_precision(pred.reshape(-1), group),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--part", choices=["all", "ntrex", "vectors"], default="all")
+    p.add_argument("--size", type=int, default=100_000)
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        _child_add(a.child[0], a.child[1], int(a.child[2]))
+        return
+    here = {**machine(), "cpu_flags": cpu_ram()[1]}
+    out: dict[str, Any] = {"machine": here}
+    if RESULTS.exists():
+        out = {**json.loads(RESULTS.read_text()), "machine": here}
+    if a.part in ("all", "vectors"):
+        out["vectors"] = vectors(a.size, a.batch)
+        print(json.dumps(out["vectors"], indent=1))
+    if a.part in ("all", "ntrex"):
+        out["ntrex15"] = ntrex()
+        print(json.dumps(out["ntrex15"], indent=1))
+    RESULTS.write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
