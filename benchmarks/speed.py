@@ -3,6 +3,8 @@
     python benchmarks/speed.py                  # NTREX-15 and FLORES-6; settings int8, full, fp32
     python benchmarks/speed.py --sets ntrex-15 --settings int8 --no-big
     python benchmarks/speed.py --sets ntrex-15,union --settings int8 --no-big   # the issue's two sets
+    python benchmarks/speed.py --sets ntrex-15 --settings int8 --no-big --no-semhash --ray \
+        --out benchmarks/results/speed_ray.json   # the Ray engine beside the local one
 
 For each labelled set (only id, title and text are fed) and each setting, in one run:
 
@@ -21,6 +23,11 @@ For each labelled set (only id, title and text are fed) and each setting, in one
 shapes of news: most articles without a translation; its quality is scored there, not here). The
 kernel probe (`kernels.py`: the machine's int8 and fp32 matrix-multiply peak and the encoder's
 tokens/s beside it) is recorded under "kernels" unless --no-probe.
+
+With `--ray`, each setting also runs with `--engine ray` (cold and warm, a local Ray instance
+started by the CLI on this machine's cores): the overhead over the local engine in seconds and as a
+ratio, whether the output equals the local engine's byte for byte, and the GPU (none: no articles/s
+on a GPU are measured).
 
 Then (unless --no-big) a 10k-article corpus built from NTREX-15 (each article ten times, each
 copy with one sentence dropped and two neighbouring sentences swapped, ids made unique) runs
@@ -269,6 +276,49 @@ def stage_summary(child: dict[str, Any], n: int) -> dict[str, Any]:
     }
 
 
+def ray_runs(
+    work: Path,
+    rep: Path,
+    set_name: str,
+    setting: str,
+    inp: Path,
+    local_out: Path,
+    overrides: dict[str, Any],
+    cold: dict[str, Any],
+    warm: dict[str, Any],
+    n: int,
+) -> dict[str, Any]:
+    """The same command with `--engine ray` (a local Ray instance started by the CLI on this
+    machine's cores), cold and warm in fresh processes: wall times, the overhead over the local
+    engine in seconds and as a ratio, and whether every output record equals the local engine's."""
+    cache = work / f"cache-{set_name}-{setting}-ray"
+    out = work / f"{set_name}-{setting}.ray.out.jsonl"
+    cli = ["cluster", str(inp), "-o", str(out), "--cache-dir", str(cache), "--quiet", "--engine", "ray"]
+    child = ["--child", "cli", "--report", str(rep), "--overrides", json.dumps(overrides), "--", *cli]
+    print(f"{set_name} / {setting}: ray engine, cold run ...", file=sys.stderr, flush=True)
+    ray_cold = run_child(child, rep)
+    same = out.read_text(encoding="utf-8") == local_out.read_text(encoding="utf-8")
+    print(f"{set_name} / {setting}: ray engine, warm run ...", file=sys.stderr, flush=True)
+    ray_warm = run_child(child, rep)
+    return {
+        "cold": stage_summary(ray_cold, n),
+        "warm": stage_summary(ray_warm, n),
+        "cold_overhead_s": round(ray_cold["wall_s"] - cold["wall_s"], 2),
+        "cold_ratio": round(ray_cold["wall_s"] / cold["wall_s"], 3),
+        "warm_overhead_s": round(ray_warm["wall_s"] - warm["wall_s"], 2),
+        "warm_ratio": round(ray_warm["wall_s"] / warm["wall_s"], 3),
+        "same_output_as_local": same,
+        "gpu": gpu_info(),
+    }
+
+
+def gpu_info() -> str | None:
+    """The GPU of this machine as torch sees it (None: no GPU; articles/s on a GPU need one)."""
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -283,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--big-copies", type=int, default=10)
     ap.add_argument("--big-setting", default="int8")
     ap.add_argument("--limit", type=int, default=0, help="first N articles of each set (smoke test)")
+    ap.add_argument("--ray", action="store_true", help="also run each setting with --engine ray")
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--child", choices=("cli", "semhash"), help=argparse.SUPPRESS)
     ap.add_argument("--report", help=argparse.SUPPRESS)
@@ -352,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
                 "rerun_speedup": round(cold["wall_s"] / warm["wall_s"], 1),
                 "quality": q,
             }
+            if args.ray:
+                res["ray"] = ray_runs(work, rep, set_name, setting, inp, out, overrides, cold, warm, n)
             if not args.no_semhash:
                 if precision not in sem_by_precision:
                     print(f"{set_name}: semhash ({precision}) ...", file=sys.stderr, flush=True)
