@@ -9,7 +9,7 @@ the others' are reported merged; a cluster of new articles only takes its canoni
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -20,7 +20,7 @@ from ..config import Config
 from ..score import PairScorer, PairScores, score_pairs
 from ..score import lexical as lex
 from ..score.centring import centre_with
-from ..score.space import Space, lang_index
+from ..score.space import MARGIN_K, Space, lang_index
 from ..score.story import StoryScorer
 from . import grow
 from .state import PAIR_FIELDS, Open, Stats
@@ -38,17 +38,23 @@ class Merge:
 
 
 @dataclass(frozen=True)
+class Level:
+    """One level's canonicals for the rows whose cluster the batch touched (the others keep theirs)."""
+
+    rows: np.ndarray  # the touched rows
+    canonical: dict[int, int]  # touched row -> its cluster's canonical row
+    reason: dict[int, str]  # canonical row -> why
+    score: dict[int, float]  # touched row -> its score with its canonical
+
+
+@dataclass(frozen=True)
 class Joined:
-    """The outcome of a join, per row of the updated `Open`."""
+    """The outcome of a join: the updated rows, their scorer, both levels and the merges."""
 
     open: Open
     scorer: PairScorer
-    canonical: list[int]  # row of each row's duplicate cluster canonical
-    story_canonical: list[int]
-    reason: dict[int, str]  # canonical row -> why
-    story_reason: dict[int, str]
-    duplicate_score: list[float]  # each row's score with its canonical
-    story_score: list[float]
+    duplicate: Level
+    story: Level
     merges: tuple[Merge, ...]
 
 
@@ -103,6 +109,12 @@ def grow_lists(o: Open, n_old: int, stats: Stats, k: int, kind: str) -> tuple[Op
     owner = o.unit_owner
     langs_u = np.asarray([o.langs[r] for r in owner.tolist()], dtype=object).astype(str)
     cu = centre_with(np.array(o.units, dtype=np.float32, copy=True), langs_u.tolist(), stats.unit_means)
+    if kind == "vectors" and len(set(o.langs)) == 1 and k >= MARGIN_K:
+        # one unit per article and one language: the margin lists are the first MARGIN_K of the
+        # document lists (the same search, as `space_from_documents` does it)
+        pairs, doc_top = grow.grow_pairs(cu, n_old, o.doc_top[:n_old], k)
+        lists = {o.langs[0]: np.ascontiguousarray(doc_top[:, :MARGIN_K])}
+        return replace(o, unit_lists=lists, doc_top=doc_top), pairs
     old_lists = {lang: v[:m_old] for lang, v in o.unit_lists.items()}
     lists = grow.grow_unit_lists(old_lists, cu, langs_u, owner, m_old)
     o = replace(o, unit_lists=lists)
@@ -121,7 +133,9 @@ def grow_lists(o: Open, n_old: int, stats: Stats, k: int, kind: str) -> tuple[Op
 def merge_tables(n: int, old: PairScores, new: PairScores) -> PairScores:
     """One pair table of two (the new scores win where a pair is in both), sorted by (a, b)."""
     key = np.concatenate([new.a * n + new.b, old.a * n + old.b])
-    _, first = np.unique(key, return_index=True)  # sorted keys; the first occurrence: the new score
+    order = np.argsort(key, kind="stable")  # equal keys: the new score first
+    ks = key[order]
+    first = order[np.r_[True, ks[1:] != ks[:-1]] if ks.size else np.zeros(0, bool)]
     cols = [np.concatenate([getattr(new, f), getattr(old, f)])[first] for f in ("a", "b", *PAIR_FIELDS)]
     return PairScores(*cols)
 
@@ -136,27 +150,33 @@ def _row_labels(ids: Sequence[str], n_old: int, n: int) -> np.ndarray:
 
 
 def _stable(
-    labels: np.ndarray, canon_row: list[int], old_ids: Sequence[str], n_old: int, row_ids: Sequence[str]
+    labels: np.ndarray,
+    rows: np.ndarray,
+    canon_of: dict[int, int],
+    old_ids: Sequence[str],
+    n_old: int,
+    row_ids: Sequence[str],
 ) -> tuple[list[str], list[tuple[str, list[str], list[int]]]]:
-    """Stable id of every row, and the merges (id kept, ids ended, rows of the joined cluster)."""
+    """Stable id of every row (untouched rows keep theirs), and the merges (id kept, ids ended, rows
+    of the joined cluster)."""
     members: dict[int, list[int]] = {}
-    for r, lab in enumerate(labels.tolist()):
-        members.setdefault(lab, []).append(r)
-    out = [""] * len(labels)
+    for r in rows.tolist():
+        members.setdefault(int(labels[r]), []).append(r)
+    out = list(old_ids[:n_old]) + [""] * (len(labels) - n_old)
     merges: list[tuple[str, list[str], list[int]]] = []
-    for rows in members.values():
+    for group in members.values():
         olds: dict[str, int] = {}
-        for r in rows:
+        for r in group:
             if r < n_old:
                 olds.setdefault(old_ids[r], r)  # rows come in arrival order: the first is the oldest
         if not olds:
-            cid = row_ids[canon_row[rows[0]]]
+            cid = row_ids[canon_of[group[0]]]
         else:
             ranked = sorted(olds, key=lambda i: olds[i])
             cid = ranked[0]
             if len(ranked) > 1:
-                merges.append((cid, ranked[1:], rows))
-        for r in rows:
+                merges.append((cid, ranked[1:], group))
+        for r in group:
             out[r] = cid
     return out, merges
 
@@ -184,6 +204,41 @@ def _evidence(
     return tuple(out)
 
 
+def _pairs_touching(table: PairScores, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices into `table`, and its (a, b), of the pairs with an end among `rows` (a bool mask)."""
+    sel = np.flatnonzero(rows[table.a] | rows[table.b])
+    return sel, table.a[sel], table.b[sel]
+
+
+def _canonicals(
+    labels: np.ndarray,
+    rows: np.ndarray,
+    o: Open,
+    config: Config,
+    cen: np.ndarray,
+    fn: Callable[[np.ndarray], np.ndarray],
+) -> Level:
+    """The canonicals of the clusters of `rows` (whole clusters: rows holds every member)."""
+    sub = rows.tolist()
+    res = canon.assign(labels[rows], [o.candidates[r] for r in sub], config, cen[rows], lambda p: fn(rows[p]))
+    return Level(
+        rows=rows,
+        canonical={r: sub[c] for r, c in zip(sub, res.of_row, strict=True)},
+        reason={sub[c]: why for c, why in res.reasons.items()},
+        score=dict(zip(sub, res.score, strict=True)),
+    )
+
+
+def _positions(table: PairScores, pairs: np.ndarray, n: int) -> np.ndarray:
+    """Row of each (a, b) of `pairs` in the sorted `table` (every pair is in it)."""
+    return np.searchsorted(table.a * n + table.b, pairs[:, 0] * n + pairs[:, 1])
+
+
+def _whole(labels: np.ndarray, seed: np.ndarray) -> np.ndarray:
+    """Bool mask of the rows whose cluster (by `labels`) holds a row of the mask `seed`."""
+    return np.isin(labels, labels[seed])
+
+
 def join(
     o: Open,
     n_old: int,
@@ -196,7 +251,13 @@ def join(
 ) -> Joined:
     """Join rows n_old.. of `o` to rows 0..n_old-1 (`rescore_old`: score the old pairs again too).
     Rows 0..n_known-1 (default n_old) have clusters and stories, kept whole (a refit searches and
-    scores every row again, n_old = 0, and keeps all of them)."""
+    scores every row again, n_old = 0, and keeps all of them).
+
+    Only clusters the batch touches are linked again: those holding a new row or an end of a new
+    pair (old clusters among themselves were settled before and their scores have not moved), and at
+    the story level the stories holding a touched duplicate cluster; a merge needs a pair with a
+    touched cluster, so one-hop chains are found, longer ones (an old story joining another only
+    through a third that a new article joined) wait for the next batch that touches them."""
     n = o.n
     known = n_old if n_known is None else n_known
     o, new_pairs = grow_lists(o, n_old, stats, config.neighbours, kind)
@@ -208,30 +269,46 @@ def join(
         n, o.pairs, score_pairs(space, new_pairs, o.evidence, story, progress=config.progress)
     )
     scorer = PairScorer(space, table, o.evidence, story)
+    # a merge needs a pair at or above the threshold: the clusters of new rows and of the ends of
+    # such new pairs are the ones to link again, with every pair that touches them
+    strong = new_pairs[table.duplicate[_positions(table, new_pairs, n)] >= config.duplicate_threshold]
+    seed = np.zeros(n, bool)
+    seed[known:] = True
+    seed[strong.reshape(-1)] = True
+    init_dup = _row_labels(o.cluster, known, n)
+    touched = _whole(init_dup, seed)
+    sel, a, b = _pairs_touching(table, touched, n)
     dup = average_linkage(
         n,
-        table.a,
-        table.b,
-        table.duplicate,
+        a,
+        b,
+        table.duplicate[sel],
         config.duplicate_threshold,
-        init=_row_labels(o.cluster, known, n),
+        init=init_dup,
         score_fn=lambda p: scorer.scores(p, "duplicate"),
     )
+    s_strong = new_pairs[table.story[_positions(table, new_pairs, n)] >= config.story_threshold]
+    s_seed = _whole(dup, touched)
+    s_seed[s_strong.reshape(-1)] = True
+    init_story = _row_labels(o.story, known, n)
+    s_touched = _whole(init_story, s_seed)
+    sel, a, b = _pairs_touching(table, s_touched, n)
     sto = story_linkage(
         dup,
-        table.a,
-        table.b,
+        a,
+        b,
         config.story_threshold,
         lambda p: scorer.scores(p, "story"),
         space.doc_lang,
-        init=_row_labels(o.story, known, n),
+        init=init_story,
     )
-    cands = o.candidates
     cen = canon.centrality(n, table.a, table.b, table.story)
-    cd = canon.assign(dup, cands, config, cen, lambda p: scorer.scores(p, "duplicate"))
-    cs = canon.assign(sto, cands, config, cen, lambda p: scorer.scores(p, "story"))
-    cluster_ids, dmerge = _stable(dup, cd.of_row, o.cluster, known, o.ids)
-    story_ids, smerge = _stable(sto, cs.of_row, o.story, known, o.ids)
+    d_rows = np.flatnonzero(_whole(dup, touched))
+    s_rows = np.flatnonzero(_whole(sto, s_touched))
+    cd = _canonicals(dup, d_rows, o, config, cen, lambda p: scorer.scores(p, "duplicate"))
+    cs = _canonicals(sto, s_rows, o, config, cen, lambda p: scorer.scores(p, "story"))
+    cluster_ids, dmerge = _stable(dup, d_rows, cd.canonical, o.cluster, known, o.ids)
+    story_ids, smerge = _stable(sto, s_rows, cs.canonical, o.story, known, o.ids)
     merges = []
     for level, found, old_ids in (("duplicate", dmerge, o.cluster), ("story", smerge, o.story)):
         for into, ended, rows in found:
@@ -241,12 +318,8 @@ def join(
     return Joined(
         open=replace(o, pairs=table, cluster=cluster_ids, story=story_ids),
         scorer=scorer,
-        canonical=list(cd.of_row),
-        story_canonical=list(cs.of_row),
-        reason=dict(cd.reasons),
-        story_reason=dict(cs.reasons),
-        duplicate_score=list(cd.score),
-        story_score=list(cs.score),
+        duplicate=cd,
+        story=cs,
         merges=tuple(merges),
     )
 

@@ -81,22 +81,27 @@ def write_generation(
     for r in range(n):
         s = int(o.seq[r])
         lab["cluster"][s], lab["story"][s] = o.cluster[r], o.story[r]
-        lab["dscore"][s], lab["sscore"][s] = float(j.duplicate_score[r]), float(j.story_score[r])
-        lab["reason"].pop(o.ids[r], None)
-        lab["story_reason"].pop(o.ids[r], None)
-    for level, canon_rows, reasons, table, key, old in (
-        ("duplicate", j.canonical, j.reason, lab["canonical"], "reason", old_canon),
-        ("story", j.story_canonical, j.story_reason, lab["story_canonical"], "story_reason", old_scanon),
+    for level, score_key, reason_key in (
+        ("duplicate", "dscore", "reason"),
+        ("story", "sscore", "story_reason"),
+    ):
+        lv = j.duplicate if level == "duplicate" else j.story
+        for r in lv.rows.tolist():
+            lab[score_key][int(o.seq[r])] = float(lv.score[r])
+            lab[reason_key].pop(o.ids[r], None)
+    for level, lv, table, key, old in (
+        ("duplicate", j.duplicate, lab["canonical"], "reason", old_canon),
+        ("story", j.story, lab["story_canonical"], "story_reason", old_scanon),
     ):
         ids_of = o.cluster if level == "duplicate" else o.story
-        for r in sorted(set(canon_rows)):
+        for r in sorted(set(lv.canonical.values())):
             cid, aid = ids_of[r], o.ids[r]
             if cid in old and old[cid] != aid:
                 events.append(
                     {"event": "canonical", "level": level, "id": cid, "canonical": aid, "was": old[cid]}
                 )
             table[cid] = aid
-            lab[key][aid] = reasons.get(r, "")
+            lab[key][aid] = lv.reason.get(r, "")
     for r in range(n_old, n):
         events.insert(
             r - n_old,
@@ -187,9 +192,17 @@ def _write_segment(
         )
     files.write_jsonl(root / table_name, rows)
     m_old = int(np.searchsorted(o.unit_owner, n_old))
+    new = range(n_old, n)
     arrays: dict[str, np.ndarray] = {
         "units": o.units[m_old:],
         "unit_owner": o.seq[o.unit_owner[m_old:]],
+        # what joining reads of each article, so that opening an index parses no JSON for it
+        "ids": np.array(o.ids[n_old:], dtype=str),
+        "langs": np.array(o.langs[n_old:], dtype=str),
+        "time": o.times[n_old:],
+        "length": np.array([o.candidates[r].length for r in new], dtype=np.int64),
+        "published": np.array([o.candidates[r].published or "" for r in new], dtype=str),
+        "source": np.array([o.candidates[r].source or "" for r in new], dtype=str),
     }
     if kind == "text":
         assert o.passages is not None and o.counts is not None

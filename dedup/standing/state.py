@@ -147,19 +147,25 @@ def load_open(root: Path, man: dict[str, Any], labels: dict[str, Any]) -> Open:
         if not keep:
             continue
         table, vec = (root / name for name in seg["files"])
-        arts = files.read_jsonl(table)
         arr = files.read_arrays(vec)
         local = np.asarray(keep, dtype=np.int64) - first
         row0 = len(seqs)
-        for k in local.tolist():
-            a = arts[k]
-            seqs.append(a["seq"])
-            ids.append(a["id"])
-            langs.append(a["lang"])
-            times.append(a["time"])
-            cands.append(canon.Candidate(a["id"], a["lang"], a["length"], a["published"], a["source"]))
-            if a.get("evidence") is not None:
-                ev.append(evidence_from_json(a["evidence"]))
+        seqs.extend(keep)
+        ids.extend(arr["ids"][local].tolist())
+        langs.extend(arr["langs"][local].tolist())
+        times.extend(arr["time"][local].tolist())
+        for aid, lang, length, pub, src in zip(
+            arr["ids"][local].tolist(),
+            arr["langs"][local].tolist(),
+            arr["length"][local].tolist(),
+            arr["published"][local].tolist(),
+            arr["source"][local].tolist(),
+            strict=True,
+        ):
+            cands.append(canon.Candidate(aid, lang, int(length), pub or None, src or None))
+        if kind == "text":  # names, numbers and dates: in the article table
+            arts = files.read_jsonl(table)
+            ev.extend(evidence_from_json(arts[k]["evidence"]) for k in local.tolist())
         uo = arr["unit_owner"] - first  # local article of each unit
         take = np.isin(uo, local)
         new_row = np.full(size, -1, np.int64)
