@@ -349,6 +349,9 @@ class Result:
                 raise DedupError(f"unknown article id {x!r} (not in this result)")
         ka, kb = self._position[a], self._position[b]
         ev = self._evidence()
+        for x in (a, b):
+            if x not in ev.row_of:  # a standing index keeps the evidence of open stories only
+                raise DedupError(f"no evidence kept for {x!r}: its story is closed")
         ra, rb = ev.row_of[a], ev.row_of[b]
         p = ev.scorer.pair(ra, rb)
         space, feats = ev.scorer.space, ev.features

@@ -252,3 +252,22 @@ def test_five_batches_in_random_order_give_the_one_batch_clusters() -> None:
     # its own translation may join a near report first; clusters never split afterwards
     assert f_dup >= 0.93 and f_story >= 0.96, (f_dup, f_story)
     assert np.isfinite(f_dup)
+
+
+def test_result_names_clusters_by_canonical_and_explains_open_pairs(tmp_path: Path) -> None:
+    enc = dedup.HashEncoder(64)
+    recs = corpus()
+    ix = dedup.Index.create(tmp_path / "ix", dedup.Config(model="hash", story_idle_days=14), encoder=enc)
+    ix.add([{**r, "published": "2026-01-05"} for r in recs[:6]])
+    ix.add([{**r, "published": "2026-03-01"} for r in recs[6:]])
+    res = ix.result()
+    got = {r["id"]: r for r in ix.records()}
+    assert sorted(res.ids) == sorted(got)
+    assert partition(res.canonical) == partition({i: r["cluster"] for i, r in got.items()})
+    assert partition(res.story_canonical) == partition({i: r["story"] for i, r in got.items()})
+    for i, c in res.canonical.items():  # named by the current canonical
+        assert got[c]["canonical"] and got[c]["cluster"] == got[i]["cluster"]
+    e = res.explain("s2-a", "s2-b")  # copies in an open story
+    assert e.same_duplicate and e.duplicate_score >= 0.45
+    with pytest.raises(dedup.DedupError, match="closed"):
+        res.explain("s0-a", "s0-b")  # their story closed: no evidence kept

@@ -27,10 +27,11 @@ from ..io import frames as frames_mod
 from ..langprior import LanguagePriors
 from ..pipeline import article_fields, screen_articles
 from ..prepared import prepare_articles
+from ..result import Result
 from ..score import lexical as lex
 from ..score.centring import language_means, prior_mean
 from ..timing import Timer
-from . import files
+from . import files, views
 from .join import Joined, join, subset
 from .record import Changes, write_generation
 from .state import Open, Stats, concat, counts_matrix, day_of, empty_open, load_open, new_rows
@@ -244,30 +245,15 @@ class Index:
         """Every article of the index (open and closed), in arrival order: its input fields, then
         `lang`, `cluster` and `story` (stable ids), `canonical` / `story_canonical` (whether it is its
         cluster's / story's canonical now), its scores with them and the canonical's reason."""
-        labels = self._labels()
-        out = []
-        for seg in self.manifest["segments"]:
-            for a in files.read_jsonl(self.root / seg["files"][0]):
-                s = a["seq"]
-                c, st = labels["cluster"][s], labels["story"][s]
-                rec = dict(a["record"])
-                rec.update(
-                    lang=a["lang"],
-                    cluster=c,
-                    story=st,
-                    canonical=labels["canonical"][c] == a["id"],
-                    story_canonical=labels["story_canonical"][st] == a["id"],
-                    duplicate_score=round(labels["dscore"][s], 4),
-                    story_score=round(labels["sscore"][s], 4),
-                )
-                for name in ("canonical_reason", "story_canonical_reason"):
-                    rec.pop(name, None)
-                if rec["canonical"]:
-                    rec["canonical_reason"] = labels["reason"].get(a["id"], "")
-                if rec["story_canonical"]:
-                    rec["story_canonical_reason"] = labels["story_reason"].get(a["id"], "")
-                out.append(rec)
-        return out
+        self.manifest = files.read_manifest(self.root)
+        return views.records(self.root, self.manifest, self._labels())
+
+    def result(self) -> Result:
+        """Every article as a `dedup.Result` (arrival order): clusters and stories named by their
+        current canonical, as `dedup.cluster` names them (`records` has the stable ids). `explain`
+        works for articles of open stories, from the index's scores (computed on first use)."""
+        self.manifest = files.read_manifest(self.root)
+        return views.result(self.root, self.manifest, self._labels(), self.config)
 
     def info(self) -> dict[str, Any]:
         """What the index holds: counts, model, config, generation, size on disk."""
