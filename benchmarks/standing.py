@@ -1,14 +1,17 @@
 """Benchmark of the standing index (issue 18): adding a batch against re-clustering everything.
 
-    python benchmarks/standing.py                      # both parts below; results/standing.json
+    python benchmarks/standing.py                      # every part below; results/standing.json
     python benchmarks/standing.py --part vectors --size 100000 --batch 1000
     python benchmarks/standing.py --part ntrex
+    python benchmarks/standing.py --part equivalence [--sets ntrex-3,ecbplus-dev]
 
 `ntrex`: NTREX-15 dev (960 articles); an index of a random 90% is built, then the other 10% is added,
-against `dedup.cluster` on all of it. Both start from the same embedding cache (the 90% embedded, the
-10% not: what a user re-clustering with the cache would have), copied before each. `vectors`: planted
-document vectors as `scale.py` makes them; an index of `size` vectors takes a batch of `batch` new
-ones in a child process (its peak RSS is the add's), with planted-group recall and precision.
+against `dedup.cluster` on all of it: from the same embedding cache (the 90% embedded, the 10% not:
+what a user re-clustering with the cache would have, copied before each), and with no cache.
+`vectors`: planted document vectors as `scale.py` makes them; an index of `size` vectors takes a
+batch of `batch` new ones in a child process (its peak RSS, VmHWM, is the add's), with planted-group
+recall and precision. `equivalence`: each dev set added in 5 batches of a random order against one
+batch.
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ def ntrex(seed: int = 0) -> dict[str, Any]:
         t = time.perf_counter()
         res = dedup.cluster(recs, dedup.Config(cache_dir=str(work / "cache-b")))
         t_all = time.perf_counter() - t
+        t = time.perf_counter()
+        dedup.cluster(recs, dedup.Config(cache_dir=str(work / "cache-cold")))
+        t_cold = time.perf_counter() - t
         got = {r["id"]: r for r in ix.records()}
         from dedup.evaluate import pairwise_prf
 
@@ -81,11 +87,71 @@ def ntrex(seed: int = 0) -> dict[str, Any]:
             "recluster_all_s": round(t_all, 1),
             "recluster_timings_s": {k: round(v, 2) for k, v in res.timings.items()},
             "speedup": round(t_all / t_add, 2),
+            "recluster_all_cold_s": round(t_cold, 1),  # no embedding cache: every article embedded
+            "speedup_vs_cold": round(t_cold / t_add, 2),
+            "beyond_embedding_s": {
+                "add": round(t_add - ch.timings.get("embed", 0.0), 2),
+                "recluster_all": round(t_all - res.timings.get("embed", 0.0), 2),
+            },
             "f1_vs_one_batch": f,
             "events": {e: ch.count(e) for e in ("added", "canonical", "merge", "closed")},
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+EQUIVALENCE_SETS = ("ntrex-3", "ntrex-k2", "ecbplus-dev", "ktlab-vi", "ntrex-15")
+
+
+def equivalence(sets: tuple[str, ...], batches: int = 5, seed: int = 0) -> dict[str, Any]:
+    """Each dev set added in `batches` batches of a random order, against one `dedup.cluster` run:
+    pairwise F1 between the two partitions at both levels, and each against the gold. Stories do
+    not close here (story_idle_days at its maximum): the one-shot run has no such notion."""
+    from quality_sets import SETS, load_set
+
+    import dedup
+    from dedup.evaluate import pairwise_prf
+
+    out: dict[str, Any] = {}
+    config = dedup.Config(story_idle_days=36500)
+    for name in sets:
+        spec = SETS[name]
+        if spec.unavailable():
+            out[name] = {"skipped": spec.unavailable()}
+            continue
+        ls = load_set(spec, "clean", seed=0, draw_seed=0 if spec.draw_k else None)
+        recs = ls.inputs(False)
+        one = dedup.cluster(recs, config)
+        order = list(recs)
+        random.Random(seed).shuffle(order)
+        size = -(-len(order) // batches)
+        with tempfile.TemporaryDirectory() as d:
+            ix = dedup.Index.create(Path(d) / "ix", config)
+            t = time.perf_counter()
+            for k in range(batches):
+                ix.add(order[k * size : (k + 1) * size])
+            took = time.perf_counter() - t
+            got = {r["id"]: r for r in ix.records()}
+        row: dict[str, Any] = {"articles": len(recs), "adds_s": round(took, 1)}
+        for lvl, fld, mine in (("duplicate", "cluster", one.cluster_of), ("story", "story", one.story_of)):
+            batch = dict(zip(one.ids, mine, strict=True))
+            index = {i: got[i][fld] for i in got}
+            row[lvl] = {"f1_vs_one_batch": round(pairwise_prf(index, batch).f1, 4)}
+            if lvl in ls.gold:
+                row[lvl]["f1_gold_index"] = round(pairwise_prf(index, ls.gold[lvl]).f1, 4)
+                row[lvl]["f1_gold_one_batch"] = round(pairwise_prf(batch, ls.gold[lvl]).f1, 4)
+        out[name] = row
+        print(name, json.dumps(row), flush=True)
+    return out
+
+
+def _hwm_bytes() -> int:
+    """This process's peak RSS since its exec (VmHWM): ru_maxrss would carry over the parent's peak
+    at fork (the parent holds the whole corpus), which VmHWM does not."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _child_add(root: str, vec_path: str, first: int) -> None:
@@ -96,7 +162,7 @@ def _child_add(root: str, vec_path: str, first: int) -> None:
     t = time.perf_counter()
     ch = ix.add_embeddings(x, [f"v{first + i:08d}" for i in range(len(x))])
     took = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _hwm_bytes()
     timings = {k: round(v, 2) for k, v in ch.timings.items()}
     print(json.dumps({"add_s": round(took, 2), "peak_rss_bytes": peak, "timings_s": timings}))
 
@@ -137,7 +203,8 @@ def vectors(size: int, batch: int, seed: int = 0) -> dict[str, Any]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--part", choices=["all", "ntrex", "vectors"], default="all")
+    p.add_argument("--part", choices=["all", "ntrex", "vectors", "equivalence"], default="all")
+    p.add_argument("--sets", default=",".join(EQUIVALENCE_SETS), help="sets of the equivalence part")
     p.add_argument("--size", type=int, default=100_000)
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -152,6 +219,8 @@ def main() -> None:
     if a.part in ("all", "vectors"):
         out["vectors"] = vectors(a.size, a.batch)
         print(json.dumps(out["vectors"], indent=1))
+    if a.part in ("all", "equivalence"):
+        out["equivalence"] = equivalence(tuple(a.sets.split(",")))
     if a.part in ("all", "ntrex"):
         out["ntrex15"] = ntrex()
         print(json.dumps(out["ntrex15"], indent=1))
