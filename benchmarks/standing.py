@@ -213,9 +213,11 @@ def main() -> None:
         _child_add(a.child[0], a.child[1], int(a.child[2]))
         return
     here = {**machine(), "cpu_flags": cpu_ram()[1]}
+    command = "python benchmarks/standing.py " + " ".join(sys.argv[1:])
     out: dict[str, Any] = {"machine": here}
-    if RESULTS.exists():
+    if RESULTS.exists():  # a part run alone replaces its own entry
         out = {**json.loads(RESULTS.read_text()), "machine": here}
+    out["command"] = command.strip()
     if a.part in ("all", "vectors"):
         out["vectors"] = vectors(a.size, a.batch)
         print(json.dumps(out["vectors"], indent=1))
