@@ -271,3 +271,23 @@ def test_result_names_clusters_by_canonical_and_explains_open_pairs(tmp_path: Pa
     assert e.same_duplicate and e.duplicate_score >= 0.45
     with pytest.raises(dedup.DedupError, match="closed"):
         res.explain("s0-a", "s0-b")  # their story closed: no evidence kept
+
+
+def test_refit_keeps_clusters_and_ids(tmp_path: Path) -> None:
+    enc = dedup.HashEncoder(64)
+    recs = corpus()
+    ix = dedup.Index.create(tmp_path / "ix", dedup.Config(model="hash"), encoder=enc)
+    ix.add(recs[:6])
+    ix.add(recs[6:])
+    before = {r["id"]: (r["cluster"], r["story"]) for r in ix.records()}
+    gen = ix.info()["generation"]
+    ix.refit()
+    after = {r["id"]: (r["cluster"], r["story"]) for r in ix.records()}
+    assert ix.info()["generation"] == gen + 1 and "refitted" in ix.manifest
+    for level in (0, 1):  # nothing splits: articles together before are together after
+        for a in before:
+            for b in before:
+                if before[a][level] == before[b][level]:
+                    assert after[a][level] == after[b][level]
+    kept = {v for pair in after.values() for v in pair}
+    assert {v for pair in before.values() for v in pair} >= kept  # no new ids appear
