@@ -291,3 +291,10 @@ def test_refit_keeps_clusters_and_ids(tmp_path: Path) -> None:
                     assert after[a][level] == after[b][level]
     kept = {v for pair in after.values() for v in pair}
     assert {v for pair in before.values() for v in pair} >= kept  # no new ids appear
+
+
+def test_a_bad_today_is_a_clear_error(tmp_path: Path) -> None:
+    ix = dedup.Index.create(tmp_path / "ix", dedup.Config(model="hash"), encoder=dedup.HashEncoder(64))
+    with pytest.raises(dedup.ConfigError, match="ISO date"):
+        ix.add(corpus()[:2], today="yesterday")
+    assert ix.info()["articles"] == 0  # nothing was added

@@ -121,6 +121,7 @@ def index_add(
             ray_address=None,
         )
         ix = Index.open(directory)
+        ix.config = ix.config.with_(progress=not quiet)  # progress bars only: the results are the same
         ch = ix.add(_read(input_path, run), today=today)
         if output:
             write_records(list(ch.events), output, fmt="jsonl")

@@ -111,6 +111,7 @@ class Index:
         index is rejected. `today` (ISO date) dates articles without `published`; default: today."""
         timer = Timer()
         fm = frames_mod.as_field_map(fields)
+        day = _day_of_today(today)  # before any work: a bad date fails in a second
         with files.locked(self.root):
             self.manifest = files.read_manifest(self.root)
             self._kind("text")
@@ -133,7 +134,6 @@ class Index:
             if not arts:
                 return Changes((), rejects, (), dict(timer.seconds))
             prep = prepare_articles(arts, self.config, enc, timer)
-            day = day_of(today, _today()) if today else _today()
             with timer.stage("load"):
                 stats, o, labels = self._load(prep.units.vectors.shape[1])
             with timer.stage("prepare"):
@@ -184,7 +184,7 @@ class Index:
                     f"id {clash[0]!r} is already in the index ({len(clash)} such ids); give new ids"
                 )
             order = sorted(range(len(ids_l)), key=lambda k: ids_l[k])
-            day = day_of(today, _today()) if today else _today()
+            day = _day_of_today(today)
             with timer.stage("load"):
                 stats, o, labels = self._load(vec.shape[1])
             if stats is None:
@@ -443,6 +443,16 @@ class Index:
                 refit,
             )
             return ch
+
+
+def _day_of_today(today: str | None) -> float:
+    """The day that dates undated articles: `today` (ISO date) or the current UTC date."""
+    if today is None:
+        return _today()
+    day = day_of(today, float("nan"))
+    if day != day:  # NaN: not an ISO date
+        raise ConfigError(f"today must be an ISO date such as 2026-12-02, got {today!r}")
+    return day
 
 
 def _config_args(d: Mapping[str, Any]) -> dict[str, Any]:
