@@ -56,6 +56,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "max_units": (1, 10_000),
     "batch_size": (1, 4096),
     "story_idle_days": (1, 36500),
+    "driver_max_articles": (2, 1_000_000_000),
 }
 
 
@@ -84,6 +85,9 @@ class Config:
     story_idle_days: float = 28.0
     engine: Engine = Engine.LOCAL  # where reading, cleaning and embedding run (dedup.distributed)
     ray_address: str | None = None  # the Ray cluster to join (engine ray); None: join or start a local one
+    #: engine ray: a corpus of more articles is indexed and scored in blocks on the workers (time
+    #: windows, FAISS cells), not on the driver, whose memory docs/scale.md puts at about this size
+    driver_max_articles: int = 200_000
 
     def __post_init__(self) -> None:
         for name, (low, high) in BOUNDS.items():

@@ -159,14 +159,20 @@ def _evidence(arts: Sequence[Article], config: Config, enc: Any, timer: Timer) -
         prep = prepare_articles(rows, config, enc, timer)
     with timer.stage("features"):
         lexical = lexical_mod.build(prep.titles, prep.texts, prep.langs)
-    with timer.stage("index"):
-        space = prepare(prep.units, prep.langs, n, neutral=prep.neutral, passages=prep.passages)
-        pairs = index_mod.candidate_pairs(
-            space.docs, config.neighbours, passages=space.passages, knn_done=space.doc_knn
-        )
-    with timer.stage("score"):
-        story = StoryScorer(space.story_docs, space.doc_lang, lexical, prep.evidence)
-        table = score_pairs(space, pairs, prep.evidence, story, progress=config.progress)
+    if config.engine is Engine.RAY and n > config.driver_max_articles:  # in blocks on the workers
+        from .distributed import score_on_blocks
+
+        published = [a.published for a in rows]
+        space, table, story, _ = score_on_blocks(prep, published, lexical, config, timer)
+    else:
+        with timer.stage("index"):
+            space = prepare(prep.units, prep.langs, n, neutral=prep.neutral, passages=prep.passages)
+            pairs = index_mod.candidate_pairs(
+                space.docs, config.neighbours, passages=space.passages, knn_done=space.doc_knn
+            )
+        with timer.stage("score"):
+            story = StoryScorer(space.story_docs, space.doc_lang, lexical, prep.evidence)
+            table = score_pairs(space, pairs, prep.evidence, story, progress=config.progress)
     inv = [0] * n
     for row, k in enumerate(order):
         inv[k] = row

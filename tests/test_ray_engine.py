@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest import FOUR_ARTICLES, ROOT, cli, one_line_error
 
@@ -152,3 +153,76 @@ def test_cli_parquet_shards_to_shards(ray_local: Any, dev_set: list[dict[str, An
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+# ------------------------------------------------------------- past driver_max_articles: blocks
+
+
+def test_blocks_time_windows_and_coarse_cells() -> None:
+    from dedup.distributed import blocks
+
+    assert blocks.day_of("2018-09-28T10:00:00Z") == blocks.day_of("2018-09-28") is not None
+    assert blocks.day_of(None) is None and blocks.day_of("--09-28") is None
+    t0 = blocks.day_of("2020-01-01")
+    assert t0 is not None
+    # windows [0, 7), [5, 12), [10, 17), ... days from the earliest: days 5 and 6 are in two
+    windows, undated = blocks.time_windows([t0, t0 + 4, t0 + 5, t0 + 6, None, t0 + 11, t0 + 40])
+    assert [w.tolist() for w in windows] == [[0, 1, 2, 3], [2, 3, 5], [5], [6], [6]]
+    assert undated.tolist() == [4]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((60, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    rows = np.arange(60, dtype=np.int64)
+    assert [c.tolist() for c in blocks.coarse_cells(x, rows, 60)] == [rows.tolist()]  # fits: one block
+    cells = blocks.coarse_cells(x, rows, 20)  # 6 cells, each article in its 2 nearest
+    assert len(cells) <= 6 and all(np.all(np.diff(c) > 0) for c in cells)
+    assert np.bincount(np.concatenate(cells), minlength=60).tolist() == [2] * 60
+    got = blocks.blocks_of([None] * 60, x, 20)
+    assert [c.tolist() for c in got] == [c.tolist() for c in cells]
+
+
+def test_one_block_is_the_driver_path(
+    ray_local: Any, seed_articles: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dedup.distributed import blocks
+
+    articles = seed_articles + FOUR_ARTICLES  # undated: one block while it holds them all
+    config = Config(model="hash", cache=False, engine="ray")
+    driver = dedup.cluster(articles, config)
+    one = dedup.cluster(articles, config.with_(driver_max_articles=2))
+    assert one.config.to_dict()["driver_max_articles"] == 2
+    same_result(driver, one)  # the same search, margins and scores over one block: bit for bit
+    monkeypatch.setattr(blocks, "BLOCK_MAX_ARTICLES", 4)  # coarse cells of the passage vectors
+    cells = dedup.cluster(articles, config.with_(driver_max_articles=2))
+    ev = cells.evidence.get()  # type: ignore[union-attr]
+    parts = blocks.blocks_of([None] * len(ev.row_ids), ev.scorer.space.story_docs, 4)
+    assert len(parts) > 2
+    shared = {(int(a), int(b)) for p in parts for a in p for b in p if a < b}
+    pairs = set(zip(cells.pairs.a.tolist(), cells.pairs.b.tolist(), strict=True))
+    assert pairs and pairs <= shared  # only pairs within a cell were searched
+    assert len(pairs) < len(set(zip(driver.pairs.a.tolist(), driver.pairs.b.tolist(), strict=True)))
+
+
+@pytest.mark.slow
+def test_blocks_as_driver_where_pairs_share_a_block(
+    ray_local: Any, dev_set: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    quake, far = EVENTS[0], "ntrex.abcnews.306755.sv"
+    rows = {
+        json.loads(line)["id"]: json.loads(line)["event"] for line in NTREX.read_text("utf-8").splitlines()
+    }
+    dated = []
+    for k, r in enumerate(dev_set):  # the quake within 3 days, the other story 5 months later
+        day = f"2018-09-{28 + k % 3}" if rows[r["id"]] == quake else "2019-03-01"
+        dated.append({**r, "published": "2019-04-01" if r["id"] == far else day})
+    local = dedup.cluster(dated, Config(cache_dir=str(tmp_path)))
+    assert any(far in c and len(c) == 3 for c in local.clusters)
+    got = dedup.cluster(dated, Config(cache_dir=str(tmp_path), engine="ray", driver_max_articles=10))
+    assert not got.from_cache  # a block run is keyed apart from the driver's result
+
+    def split(groups: list[list[str]]) -> list[list[str]]:  # `far` alone: it shares no block
+        return sorted(sorted(x for x in g if x != far) for g in groups if g != [far]) + [[far]]
+
+    assert split(got.clusters) == split(local.clusters) and [far] in got.clusters
+    assert split(got.stories) == split(local.stories) and [far] in got.stories
+    assert len(set(local.cluster_of)) == 10 and len(set(local.story_of)) < 10

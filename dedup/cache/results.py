@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import Config
+from ..config import Config, Engine
 from ..encoders import cache_key_of
 from ..io import Article
 from ..score import PairScores
@@ -43,8 +43,17 @@ FIELDS = (
     "row_ids",
 )
 _TUPLES = ("ids", "langs", "cluster_of", "story_of", "duplicate_score", "story_score", "row_ids")
-#: settings that cannot change clusters (the Ray engine gives the local engine's result)
-_UNKEYED_SETTINGS = ("progress", "cache", "cache_dir", "on_error", "engine", "ray_address")
+#: settings that cannot change clusters (the Ray engine gives the local engine's result; a run
+#: scored in blocks, past driver_max_articles, is keyed apart below)
+_UNKEYED_SETTINGS = (
+    "progress",
+    "cache",
+    "cache_dir",
+    "on_error",
+    "engine",
+    "ray_address",
+    "driver_max_articles",
+)
 
 
 _CODE: list[str] = []
@@ -72,6 +81,8 @@ def result_key(articles: Sequence[Article], config: Config, encoder: Any) -> str
     h.update(_code_fingerprint().encode())
     h.update(enc_key.encode("utf-8", "surrogatepass"))
     settings = {k: v for k, v in config.to_dict().items() if k not in _UNKEYED_SETTINGS}
+    if config.engine is Engine.RAY and len(articles) > config.driver_max_articles:
+        settings["blocks"] = True  # scored in blocks (dedup.distributed.blocks): another result
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for a in articles:
         fields = [a.id, a.text, a.title, a.lang, a.published, a.url, a.source, a.html]

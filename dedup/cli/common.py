@@ -206,6 +206,14 @@ RayAddressOpt = Annotated[
     str | None,
     typer.Option("--ray-address", help="Ray cluster to join (--engine ray; default: start a local one)."),
 ]
+DriverMaxOpt = Annotated[
+    int,
+    typer.Option(
+        "--driver-max-articles",
+        **_bounded("driver_max_articles"),
+        help="--engine ray: more articles are indexed and scored in blocks on the workers (docs/scale.md).",
+    ),
+]
 
 
 #: The options every command that runs the pipeline takes (`cluster`, `explain`): name -> (type, default).
@@ -233,6 +241,7 @@ RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "quiet": (Quiet, False),
     "engine": (EngineOpt, _D.engine),
     "ray_address": (RayAddressOpt, _D.ray_address),
+    "driver_max_articles": (DriverMaxOpt, _D.driver_max_articles),
 }
 
 
@@ -276,6 +285,7 @@ def _config(run: dict[str, Any], **more: Any) -> Config:
         cache_dir=run["cache_dir"],
         engine=run["engine"],
         ray_address=run["ray_address"],
+        driver_max_articles=run["driver_max_articles"],
         **more,
     )
 

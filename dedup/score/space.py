@@ -60,9 +60,11 @@ def prepare(
     n: int,
     neutral: Mapping[str, np.ndarray] | None = None,
     passages: np.ndarray | None = None,
+    *,
+    margins: bool = True,
 ) -> Space:
     """Centre units (and passages, one row per article) by language, build document vectors and
-    margin denominators."""
+    margin denominators (without `margins`, all 1: the Ray engine's blocks compute them)."""
     order = np.argsort(units.owner, kind="stable")
     owner = units.owner[order]
     unit_langs = [langs[int(o)] for o in owner]
@@ -75,7 +77,10 @@ def prepare(
     norms = np.linalg.norm(docs, axis=1, keepdims=True)
     docs = (docs / np.where(norms > 1e-12, norms, 1.0)).astype(np.float32)
     lang_names, doc_lang = lang_index(langs) if n else ([], np.zeros(0, np.int64))
-    unit_knn = margin_denominators(cu, owner, doc_lang[owner], len(lang_names))
+    if margins:
+        unit_knn = margin_denominators(cu, owner, doc_lang[owner], len(lang_names))
+    else:
+        unit_knn = np.ones((len(lang_names), cu.shape[0]), dtype=np.float32)
     cp = centre_by_language(passages, langs, neutral=neutral) if passages is not None else None
     return Space(
         units=cu, owner=owner, starts=starts, docs=docs, unit_knn=unit_knn, doc_lang=doc_lang, passages=cp
