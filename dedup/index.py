@@ -138,7 +138,7 @@ def search(
     return sims, ids
 
 
-def _first_valid(sims: np.ndarray, ids: np.ndarray, ok: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def first_valid(sims: np.ndarray, ids: np.ndarray, ok: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the first k columns where `ok` holds, in their order (-inf, -1 pad)."""
     n = sims.shape[0]
     order = np.argsort(~ok, axis=1, kind="stable")[:, :k]
@@ -163,7 +163,7 @@ def knn(vectors: np.ndarray, k: int, *, exact_max: int = EXACT_MAX) -> tuple[np.
     kk = min(k + 1, n)
     sims, ids = search(x, x, kk, exact_max=exact_max)
     ok = (ids != np.arange(n)[:, None]) & (ids >= 0)
-    return _first_valid(sims, ids, ok, k)
+    return first_valid(sims, ids, ok, k)
 
 
 def knn_excluding_groups(

@@ -54,18 +54,11 @@ def _first_search(
     from .. import index as index_mod
 
     cols = np.flatnonzero(of_l)
-    nq = q.shape[0]
     sims, ids = index_mod.search(q, base[cols], min(k + _EXTRA, cols.size))
     ok = ids >= 0
     ids = np.where(ok, cols[np.maximum(ids, 0)], -1)
     ok &= base_group[np.maximum(ids, 0)] != q_group[:, None]
-    order = np.argsort(~ok, axis=1, kind="stable")[:, :k]
-    s = np.take_along_axis(np.where(ok, sims, -np.inf), order, axis=1).astype(np.float32)
-    i = np.take_along_axis(np.where(ok, ids, -1), order, axis=1)
-    if s.shape[1] < k:
-        s = np.hstack([s, np.full((nq, k - s.shape[1]), -np.inf, np.float32)])
-        i = np.hstack([i, np.full((nq, k - i.shape[1]), -1, np.int64)])
-    return s, i
+    return index_mod.first_valid(np.where(ok, sims, -np.inf), ids, ok, k)
 
 
 def cross_top(

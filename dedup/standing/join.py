@@ -68,34 +68,45 @@ def tfidf(counts: object, idf: np.ndarray) -> object:
     return m.astype(np.float32)
 
 
-def space_of(o: Open, stats: Stats, kind: str) -> tuple[Space, StoryScorer]:
-    """The prepared space of the open rows, centred on the frozen language means."""
-    n = o.n
-    lang_names, doc_lang = lang_index(o.langs) if n else ([], np.zeros(0, np.int64))
-    owner = o.unit_owner
+Centred = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]  # units, documents, passages
+
+
+def centred(o: Open, stats: Stats, kind: str) -> Centred:
+    """The open rows' unit, document and passage vectors centred on the frozen language means."""
+    n, owner = o.n, o.unit_owner
     cu = centre_with(
         np.array(o.units, dtype=np.float32, copy=True), [o.langs[r] for r in owner.tolist()], stats.unit_means
     )
-    starts = np.searchsorted(owner, np.arange(n + 1)).astype(np.int64)
     if kind == "vectors":
-        docs = cu
-        cp = None
-    else:
-        docs = np.zeros((n, cu.shape[1]), dtype=np.float32)
-        np.add.at(docs, owner, cu)
-        norms = np.linalg.norm(docs, axis=1, keepdims=True)
-        docs = (docs / np.where(norms > 1e-12, norms, 1.0)).astype(np.float32)
-        assert o.passages is not None
-        cp = centre_with(np.array(o.passages, dtype=np.float32, copy=True), o.langs, stats.passage_means)
-    unit_lang = np.asarray([o.langs[r] for r in owner.tolist()], dtype=object).astype(str)
+        return cu, cu, None  # one unit per document: the same vectors
+    docs = np.zeros((n, cu.shape[1]), dtype=np.float32)
+    np.add.at(docs, owner, cu)
+    norms = np.linalg.norm(docs, axis=1, keepdims=True)
+    docs = (docs / np.where(norms > 1e-12, norms, 1.0)).astype(np.float32)
+    assert o.passages is not None
+    cp = centre_with(np.array(o.passages, dtype=np.float32, copy=True), o.langs, stats.passage_means)
+    return cu, docs, cp
+
+
+def space_of(o: Open, stats: Stats, kind: str, vectors: Centred | None = None) -> tuple[Space, StoryScorer]:
+    """The prepared space of the open rows (`vectors`: their `centred` vectors, when at hand)."""
+    n = o.n
+    lang_names, doc_lang = lang_index(o.langs) if n else ([], np.zeros(0, np.int64))
+    cu, docs, cp = vectors if vectors is not None else centred(o, stats, kind)
+    starts = np.searchsorted(o.unit_owner, np.arange(n + 1)).astype(np.int64)
     unit_knn = (
         grow.denominators(o.unit_lists, lang_names, cu.shape[0])
         if o.unit_lists
         else np.ones((len(lang_names), cu.shape[0]), np.float32)
     )
-    del unit_lang
     space = Space(
-        units=cu, owner=owner, starts=starts, docs=docs, unit_knn=unit_knn, doc_lang=doc_lang, passages=cp
+        units=cu,
+        owner=o.unit_owner,
+        starts=starts,
+        docs=docs,
+        unit_knn=unit_knn,
+        doc_lang=doc_lang,
+        passages=cp,
     )
     if kind == "vectors" or stats.lexical is None or o.counts is None:
         return space, StoryScorer.of_space(space)
@@ -103,31 +114,29 @@ def space_of(o: Open, stats: Stats, kind: str) -> tuple[Space, StoryScorer]:
     return space, StoryScorer(space.story_docs, doc_lang, lexical, o.evidence)
 
 
-def grow_lists(o: Open, n_old: int, stats: Stats, k: int, kind: str) -> tuple[Open, np.ndarray]:
+def grow_lists(o: Open, n_old: int, vectors: Centred, k: int, kind: str) -> tuple[Open, np.ndarray]:
     """`o` with every row's neighbour lists up to date, and the candidate pairs rows n_old.. bring."""
     m_old = int(np.searchsorted(o.unit_owner, n_old))
     owner = o.unit_owner
-    langs_u = np.asarray([o.langs[r] for r in owner.tolist()], dtype=object).astype(str)
-    cu = centre_with(np.array(o.units, dtype=np.float32, copy=True), langs_u.tolist(), stats.unit_means)
+    cu, docs, cp = vectors
     if kind == "vectors" and len(set(o.langs)) == 1 and k >= MARGIN_K:
         # one unit per article and one language: the margin lists are the first MARGIN_K of the
         # document lists (the same search, as `space_from_documents` does it)
         pairs, doc_top = grow.grow_pairs(cu, n_old, o.doc_top[:n_old], k)
         lists = {o.langs[0]: np.ascontiguousarray(doc_top[:, :MARGIN_K])}
         return replace(o, unit_lists=lists, doc_top=doc_top), pairs
+    langs_u = np.asarray([o.langs[r] for r in owner.tolist()], dtype=object).astype(str)
     old_lists = {lang: v[:m_old] for lang, v in o.unit_lists.items()}
     lists = grow.grow_unit_lists(old_lists, cu, langs_u, owner, m_old)
-    o = replace(o, unit_lists=lists)
-    space, _ = space_of(o, stats, kind)
-    pairs, doc_top = grow.grow_pairs(space.docs, n_old, o.doc_top[:n_old], k)
+    pairs, doc_top = grow.grow_pairs(docs, n_old, o.doc_top[:n_old], k)
     passage_top = None
-    if space.passages is not None:
+    if cp is not None:
         assert o.passage_top is not None
-        more, passage_top = grow.grow_pairs(space.passages, n_old, o.passage_top[:n_old], k)
+        more, passage_top = grow.grow_pairs(cp, n_old, o.passage_top[:n_old], k)
         n = o.n
         key = np.union1d(pairs[:, 0] * n + pairs[:, 1], more[:, 0] * n + more[:, 1])
         pairs = np.stack([key // n, key % n], axis=1).astype(np.int64)
-    return replace(o, doc_top=doc_top, passage_top=passage_top), pairs
+    return replace(o, unit_lists=lists, doc_top=doc_top, passage_top=passage_top), pairs
 
 
 def merge_tables(n: int, old: PairScores, new: PairScores) -> PairScores:
@@ -260,8 +269,9 @@ def join(
     through a third that a new article joined) wait for the next batch that touches them."""
     n = o.n
     known = n_old if n_known is None else n_known
-    o, new_pairs = grow_lists(o, n_old, stats, config.neighbours, kind)
-    space, story = space_of(o, stats, kind)
+    vectors = centred(o, stats, kind)  # once: the lists, the pairs and the space read them
+    o, new_pairs = grow_lists(o, n_old, vectors, config.neighbours, kind)
+    space, story = space_of(o, stats, kind, vectors)
     if rescore_old:
         key = np.union1d(new_pairs[:, 0] * n + new_pairs[:, 1], o.pairs.a * n + o.pairs.b)
         new_pairs = np.stack([key // n, key % n], axis=1).astype(np.int64)

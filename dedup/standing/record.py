@@ -22,7 +22,7 @@ from ..io import Reject
 from ..timing import Timer
 from . import files
 from .join import Joined, subset
-from .state import Open, Stats, evidence_to_json, save_state
+from .state import Open, Stats, evidence_to_json, iso_day, save_state
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,6 @@ class Changes:
         return sum(1 for e in self.events if e["event"] == event)
 
 
-def _iso(day: float) -> str:
-    return datetime.fromordinal(int(day)).date().isoformat()
-
-
 def write_generation(
     root: Path,
     manifest: Mapping[str, Any],
@@ -57,7 +53,6 @@ def write_generation(
     records: list[dict[str, Any]],
     rejects: tuple[Reject, ...],
     timer: Timer,
-    new_open: Open | None,
     refit: bool,
 ) -> tuple[Changes, dict[str, Any]]:
     """Update the labels, list the events, close idle stories and commit the next generation; gives
@@ -134,7 +129,7 @@ def write_generation(
     idle = config.story_idle_days
     closing = {sid for sid, t in last.items() if now is not None and now - t > idle}
     for sid in sorted(closing):
-        events.append({"event": "closed", "story": sid, "last": _iso(last[sid])})
+        events.append({"event": "closed", "story": sid, "last": iso_day(last[sid])})
     keep = np.array([r for r in range(n) if o.story[r] not in closing], dtype=np.int64)
     for r in range(n):
         if o.story[r] in closing:

@@ -10,7 +10,7 @@ the article table and the labels, but are never read into memory again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,6 @@ from ..features import Evidence
 from ..io import Article
 from ..score import lexical as lex
 from ..score.pairs import PairScores
-from ..score.space import MARGIN_K
 from . import files
 
 PAIR_FIELDS = ("cosine", "passage", "coverage", "dates", "duplicate", "story")
@@ -84,7 +83,6 @@ class Open:
     pairs: PairScores  # rows a < b, sorted
     cluster: list[str]  # stable duplicate cluster id of each row
     story: list[str]  # stable story id of each row
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -123,6 +121,11 @@ def day_of(published: str | None, default: float) -> float:
         except ValueError:
             pass
     return default
+
+
+def iso_day(day: float) -> str:
+    """The ISO date of a day (proleptic ordinal), as `day_of` reads it."""
+    return date.fromordinal(int(day)).isoformat()
 
 
 def load_open(root: Path, man: dict[str, Any], labels: dict[str, Any]) -> Open:
@@ -334,4 +337,4 @@ def concat(o: Open, new: Open) -> Open:
     )
 
 
-__all__ = ["MARGIN_K", "Open", "Stats", "day_of", "empty_open", "load_open", "save_state"]
+__all__ = ["Open", "Stats", "day_of", "empty_open", "iso_day", "load_open", "save_state"]

@@ -32,9 +32,9 @@ from ..score import lexical as lex
 from ..score.centring import language_means, prior_mean
 from ..timing import Timer
 from . import files, views
-from .join import Joined, join, subset
+from .join import join
 from .record import Changes, write_generation
-from .state import Open, Stats, concat, counts_matrix, day_of, empty_open, load_open, new_rows
+from .state import Open, Stats, concat, counts_matrix, day_of, empty_open, iso_day, load_open, new_rows
 
 
 def _version() -> str:
@@ -48,10 +48,6 @@ def _version() -> str:
 
 def _today() -> float:
     return float(datetime.now(timezone.utc).date().toordinal())
-
-
-def _iso(day: float) -> str:
-    return datetime.fromordinal(int(day)).date().isoformat()
 
 
 class Index:
@@ -269,7 +265,7 @@ class Index:
             "generation": man["generation"],
             "articles": man["articles"],
             "open_articles": man["open_articles"],
-            "now": _iso(man["now"]) if man["now"] else None,
+            "now": iso_day(man["now"]) if man["now"] else None,
             "bytes": size,
             "config": man["config"],
         }
@@ -408,7 +404,7 @@ class Index:
     ) -> Changes:
         n_old = o.n
         both = concat(o, new)
-        return self._write(stats, both, n_old, labels, records, rejects, timer, new_open=new)
+        return self._write(stats, both, n_old, labels, records, rejects, timer)
 
     def _write(
         self,
@@ -420,7 +416,6 @@ class Index:
         rejects: tuple[Reject, ...],
         timer: Timer,
         *,
-        new_open: Open | None = None,
         rescore: bool = False,
         refit: bool = False,
     ) -> Changes:
@@ -439,7 +434,6 @@ class Index:
                 records,
                 rejects,
                 timer,
-                new_open,
                 refit,
             )
             return ch
@@ -462,4 +456,4 @@ def _config_args(d: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["Changes", "Index", "Joined", "subset"]
+__all__ = ["Changes", "Index"]
