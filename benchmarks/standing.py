@@ -217,14 +217,14 @@ def main() -> None:
     out: dict[str, Any] = {"machine": here}
     if RESULTS.exists():  # a part run alone replaces its own entry
         out = {**json.loads(RESULTS.read_text()), "machine": here}
-    out["command"] = command.strip()
+    out.pop("command", None)
     if a.part in ("all", "vectors"):
-        out["vectors"] = vectors(a.size, a.batch)
+        out["vectors"] = {"command": command.strip(), **vectors(a.size, a.batch)}
         print(json.dumps(out["vectors"], indent=1))
     if a.part in ("all", "equivalence"):
-        out["equivalence"] = equivalence(tuple(a.sets.split(",")))
+        out["equivalence"] = {"command": command.strip(), **equivalence(tuple(a.sets.split(",")))}
     if a.part in ("all", "ntrex"):
-        out["ntrex15"] = ntrex()
+        out["ntrex15"] = {"command": command.strip(), **ntrex()}
         print(json.dumps(out["ntrex15"], indent=1))
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")
 
