@@ -306,8 +306,6 @@ def story_linkage(
     threshold: float,
     score_fn: ScoreFn,
     lang: np.ndarray,
-    *,
-    init: np.ndarray | None = None,
 ) -> np.ndarray:
     """Story level: linkage over whole duplicate clusters (`STORY_TOP_K`, `STORY_TOP_FRAC`).
 
@@ -316,8 +314,8 @@ def story_linkage(
     meets another Vietnamese report of the occasion through the Vietnamese one. Clusters without a
     common language compare on the mean of all their pairs. `score_fn` scores article pairs; `lang`
     is each row's language index. Candidate article pairs (a, b) say which clusters to compare first;
-    others are compared on demand during merges. `init` (a label per row) gives starting stories,
-    kept whole (a standing index's stories). Returns a label per row: the smallest row of its story.
+    others are compared on demand during merges. Returns a label per row: the smallest row of its
+    story.
     """
     roots, of_row = np.unique(dup, return_inverse=True)
     of_row = of_row.reshape(-1)
@@ -372,7 +370,6 @@ def story_linkage(
         score_fn=lambda p: cluster_scores(p[:, 0], p[:, 1]),
         top_k=STORY_TOP_K,
         top_frac=STORY_TOP_FRAC,
-        init=None if init is None else of_row[np.asarray(init, dtype=np.int64)[order[starts[:-1]]]],
     )
     return np.asarray(roots, dtype=np.int64)[lab][of_row]
 

@@ -50,7 +50,7 @@ def _summary(ch: Any, quiet: bool) -> None:
     typer.echo(
         f"dedup index: {len(ch.added)} added ({ch.count('added') - _count_new(ch)} joined known clusters or "
         f"stories), {len(ch.rejects)} rejected, {ch.count('canonical')} canonicals changed, "
-        f"{ch.count('merge')} merges, {ch.count('closed')} stories closed",
+        f"{ch.count('merge')} merges, {ch.count('split')} splits, {ch.count('closed')} stories closed",
         err=True,
     )
 
@@ -164,7 +164,8 @@ def index_info(
 
 @index_app.command("refit")
 def index_refit(directory: DirArg) -> None:
-    """Fit the corpus statistics (language means, IDF) again on the open articles and rescore them."""
+    """Fit the corpus statistics (language means, IDF) again on the open articles, rescore them and
+    link them again (as one batch on them would; ids stay)."""
     with _errors():
         from ..standing import Index
 

@@ -1,10 +1,10 @@
 """Standing index, join: new rows meet the open ones, are scored and clustered, and ids stay stable.
 
 Takes `Open` (old rows first, then the new ones), the frozen `Stats` and the config; gives the rows'
-neighbour lists and scored pairs brought up to date, both levels (old clusters and stories kept whole
-as starting clusters: they never split, only grow or merge), the canonicals, and stable ids: a cluster
-keeps its id whatever its canonical becomes; when old clusters merge the oldest one's id stays and
-the others' are reported merged; a cluster of new articles only takes its canonical's id.
+neighbour lists and scored pairs brought up to date (old pairs that are no longer candidates leave,
+old pairs whose margin denominators moved are scored again), both levels linked again wherever a
+change reaches (as one batch on the union would link them: clusters may merge or split), the
+canonicals, and stable ids (`ids`: a cluster keeps its id whatever its canonical becomes).
 """
 
 from __future__ import annotations
@@ -23,25 +23,19 @@ from ..score.centring import centre_with
 from ..score.space import MARGIN_K, Space, lang_index
 from ..score.story import StoryScorer
 from . import grow
-from .state import PAIR_FIELDS, Open, Stats
+from . import ids as ids_mod
+from .state import PAIR_FIELDS, Open, Stats, empty_pairs
 
-
-@dataclass(frozen=True)
-class Merge:
-    """Old clusters (or stories) joined into one by new articles."""
-
-    level: str  # "duplicate" or "story"
-    into: str  # the id that stays
-    merged: tuple[str, ...]  # the ids that end
-    bridges: tuple[str, ...]  # the new articles in the joined cluster
-    evidence: tuple[tuple[str, str, float], ...]  # the strongest pair between each merged part and the rest
+#: A pair this little below a row's k-th neighbour similarity is still its candidate (the table's
+#: cosines and the search's come from different products: their last bits may differ).
+CANDIDATE_TOL = 1e-6
 
 
 @dataclass(frozen=True)
 class Level:
-    """One level's canonicals for the rows whose cluster the batch touched (the others keep theirs)."""
+    """One level's canonicals for the rows linked again (the others keep theirs)."""
 
-    rows: np.ndarray  # the touched rows
+    rows: np.ndarray  # the rows linked again (whole clusters)
     canonical: dict[int, int]  # touched row -> its cluster's canonical row
     reason: dict[int, str]  # canonical row -> why
     score: dict[int, float]  # touched row -> its score with its canonical
@@ -49,13 +43,14 @@ class Level:
 
 @dataclass(frozen=True)
 class Joined:
-    """The outcome of a join: the updated rows, their scorer, both levels and the merges."""
+    """The outcome of a join: the updated rows, their scorer, both levels, the merges and splits."""
 
     open: Open
     scorer: PairScorer
     duplicate: Level
     story: Level
-    merges: tuple[Merge, ...]
+    merges: tuple[ids_mod.Merge, ...]
+    splits: tuple[ids_mod.Split, ...]
 
 
 def tfidf(counts: object, idf: np.ndarray) -> object:
@@ -149,76 +144,6 @@ def merge_tables(n: int, old: PairScores, new: PairScores) -> PairScores:
     return PairScores(*cols)
 
 
-def _row_labels(ids: Sequence[str], n_old: int, n: int) -> np.ndarray:
-    """Starting labels: old rows with the same stable id together (their smallest row), new rows alone."""
-    lab = np.arange(n, dtype=np.int64)
-    first: dict[str, int] = {}
-    for r in range(n_old):
-        lab[r] = first.setdefault(ids[r], r)
-    return lab
-
-
-def _stable(
-    labels: np.ndarray,
-    rows: np.ndarray,
-    canon_of: dict[int, int],
-    old_ids: Sequence[str],
-    n_old: int,
-    row_ids: Sequence[str],
-) -> tuple[list[str], list[tuple[str, list[str], list[int]]]]:
-    """Stable id of every row (untouched rows keep theirs), and the merges (id kept, ids ended, rows
-    of the joined cluster)."""
-    members: dict[int, list[int]] = {}
-    for r in rows.tolist():
-        members.setdefault(int(labels[r]), []).append(r)
-    out = list(old_ids[:n_old]) + [""] * (len(labels) - n_old)
-    merges: list[tuple[str, list[str], list[int]]] = []
-    for group in members.values():
-        olds: dict[str, int] = {}
-        for r in group:
-            if r < n_old:
-                olds.setdefault(old_ids[r], r)  # rows come in arrival order: the first is the oldest
-        if not olds:
-            cid = row_ids[canon_of[group[0]]]
-        else:
-            ranked = sorted(olds, key=lambda i: olds[i])
-            cid = ranked[0]
-            if len(ranked) > 1:
-                merges.append((cid, ranked[1:], group))
-        for r in group:
-            out[r] = cid
-    return out, merges
-
-
-def _evidence(
-    scorer: PairScorer,
-    level: str,
-    rows: list[int],
-    ids: list[str],
-    old_ids: Sequence[str],
-    n_old: int,
-    ended: list[str],
-) -> tuple[tuple[str, str, float], ...]:
-    """For each ended part of a merge, its strongest pair with the rest of the joined cluster."""
-    out = []
-    for e in ended:
-        part = [r for r in rows if r < n_old and old_ids[r] == e]
-        rest = [r for r in rows if r not in part]
-        if not part or not rest:
-            continue
-        p = np.array([[x, y] for x in part for y in rest], dtype=np.int64)
-        s = scorer.scores(p, level)
-        j = int(np.argmax(s))
-        out.append((ids[int(p[j, 0])], ids[int(p[j, 1])], round(float(s[j]), 4)))
-    return tuple(out)
-
-
-def _pairs_touching(table: PairScores, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Indices into `table`, and its (a, b), of the pairs with an end among `rows` (a bool mask)."""
-    sel = np.flatnonzero(rows[table.a] | rows[table.b])
-    return sel, table.a[sel], table.b[sel]
-
-
 def _canonicals(
     labels: np.ndarray,
     rows: np.ndarray,
@@ -238,99 +163,155 @@ def _canonicals(
     )
 
 
-def _positions(table: PairScores, pairs: np.ndarray, n: int) -> np.ndarray:
-    """Row of each (a, b) of `pairs` in the sorted `table` (every pair is in it)."""
-    return np.searchsorted(table.a * n + table.b, pairs[:, 0] * n + pairs[:, 1])
+def _still_candidates(table: PairScores, o: Open) -> np.ndarray:
+    """Mask of the pairs of `table` that the current lists make candidates: one end among the other's
+    k nearest documents or passages, as `dedup.index.candidate_pairs` finds them in one batch."""
+    kth = o.doc_top[:, -1] - CANDIDATE_TOL
+    keep = (table.cosine >= kth[table.a]) | (table.cosine >= kth[table.b])
+    if o.passage_top is not None:
+        kp = o.passage_top[:, -1] - CANDIDATE_TOL
+        keep |= (table.passage >= kp[table.a]) | (table.passage >= kp[table.b])
+    return np.asarray(keep, dtype=bool)
 
 
-def _whole(labels: np.ndarray, seed: np.ndarray) -> np.ndarray:
-    """Bool mask of the rows whose cluster (by `labels`) holds a row of the mask `seed`."""
-    return np.isin(labels, labels[seed])
+def _moved_margins(before: np.ndarray, after: np.ndarray, owner: np.ndarray, n_old: int) -> np.ndarray:
+    """(L, n_old) bool: whether an old article has a unit whose margin denominator towards language l
+    moved (a new unit entered its nearest)."""
+    m_old = before.shape[1]
+    out = np.zeros((after.shape[0], n_old), bool)
+    li, u = np.nonzero(before != after[:, :m_old])
+    out[li, owner[u]] = True
+    return out
+
+
+def _reach(
+    n: int, a: np.ndarray, b: np.ndarray, groups: Sequence[np.ndarray], seed: np.ndarray
+) -> np.ndarray:
+    """Bool mask of the rows connected to a `seed` row through the pairs (a, b) or a shared label of
+    one of `groups` (a label per row)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    r = np.arange(n, dtype=np.int64)
+    rows = np.concatenate([a, *([r] * len(groups))])
+    cols = np.concatenate([b, *groups])
+    g = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n, n))
+    _, comp = connected_components(g, directed=False)
+    return np.isin(comp, comp[seed])
+
+
+def _labels_of(ids: Sequence[str], known: int, n: int) -> np.ndarray:
+    """A label per row from the old ids: rows 0..known-1 with one id share its smallest row; the
+    others are alone."""
+    lab = np.arange(n, dtype=np.int64)
+    first: dict[str, int] = {}
+    for r in range(known):
+        lab[r] = first.setdefault(ids[r], r)
+    return lab
+
+
+def _rescore(
+    o: Open,
+    n_old: int,
+    space: Space,
+    story: StoryScorer,
+    new_pairs: np.ndarray,
+    before: np.ndarray,
+    progress: bool,
+) -> tuple[PairScores, np.ndarray, PairScores]:
+    """The pair table brought up to date: the old pairs that are still candidates (scored again where
+    an end's margin denominators moved) and the new pairs. Gives it, with the rows whose duplicate
+    evidence changed and the old pairs that left."""
+    n = o.n
+    old = o.pairs if n_old else empty_pairs()
+    keep = _still_candidates(old, o)
+    gone = PairScores(*(getattr(old, f)[~keep] for f in ("a", "b", *PAIR_FIELDS)))
+    kept = PairScores(*(getattr(old, f)[keep] for f in ("a", "b", *PAIR_FIELDS)))
+    moved = _moved_margins(before, space.unit_knn, o.unit_owner, n_old)
+    la, lb = space.doc_lang[kept.a], space.doc_lang[kept.b]
+    again = moved[lb, kept.a] | moved[la, kept.b]
+    todo = np.concatenate([new_pairs, np.stack([kept.a[again], kept.b[again]], axis=1)])
+    scored = score_pairs(space, todo, o.evidence, story, progress=progress)
+    table = merge_tables(n, kept, scored)
+    changed = np.zeros(n, bool)
+    changed[n_old:] = True
+    redone = scored.duplicate[len(new_pairs) :] != kept.duplicate[again]
+    changed[kept.a[again][redone]] = True
+    changed[kept.b[again][redone]] = True
+    return table, changed, gone
 
 
 def join(
-    o: Open,
-    n_old: int,
-    stats: Stats,
-    config: Config,
-    kind: str,
-    *,
-    rescore_old: bool = False,
-    n_known: int | None = None,
+    o: Open, n_old: int, stats: Stats, config: Config, kind: str, *, n_known: int | None = None
 ) -> Joined:
-    """Join rows n_old.. of `o` to rows 0..n_old-1 (`rescore_old`: score the old pairs again too).
-    Rows 0..n_known-1 (default n_old) have clusters and stories, kept whole (a refit searches and
-    scores every row again, n_old = 0, and keeps all of them).
+    """Join rows n_old.. of `o` to rows 0..n_old-1. Rows 0..n_known-1 (default n_old) have clusters
+    and stories (a refit searches and scores every row again, n_old = 0, and keeps their ids).
 
-    Only clusters the batch touches are linked again: those holding a new row or an end of a new
-    pair (old clusters among themselves were settled before and their scores have not moved), and at
-    the story level the stories holding a touched duplicate cluster; a merge needs a pair with a
-    touched cluster, so one-hop chains are found, longer ones (an old story joining another only
-    through a third that a new article joined) wait for the next batch that touches them."""
+    New rows change more than their own pairs: they enter old rows' nearest lists, so old pairs stop
+    being candidates and old margin denominators move (those pairs are scored again). Every cluster
+    of the strong-pair graph that such a change reaches is linked again from scratch, as one batch on
+    the union would link it (it may split); the others are untouched, so the cost follows the change."""
     n = o.n
     known = n_old if n_known is None else n_known
     vectors = centred(o, stats, kind)  # once: the lists, the pairs and the space read them
+    lang_names = lang_index(o.langs)[0] if n else []
+    m_old = int(np.searchsorted(o.unit_owner, n_old))
+    old_lists = {lang: v[:m_old] for lang, v in o.unit_lists.items()} if n_old else {}
+    before = grow.denominators(old_lists, lang_names, m_old)
     o, new_pairs = grow_lists(o, n_old, vectors, config.neighbours, kind)
     space, story = space_of(o, stats, kind, vectors)
-    if rescore_old:
-        key = np.union1d(new_pairs[:, 0] * n + new_pairs[:, 1], o.pairs.a * n + o.pairs.b)
-        new_pairs = np.stack([key // n, key % n], axis=1).astype(np.int64)
-    table = merge_tables(
-        n, o.pairs, score_pairs(space, new_pairs, o.evidence, story, progress=config.progress)
-    )
+    table, changed, gone = _rescore(o, n_old, space, story, new_pairs, before, config.progress)
     scorer = PairScorer(space, table, o.evidence, story)
-    # a merge needs a pair at or above the threshold: the clusters of new rows and of the ends of
-    # such new pairs are the ones to link again, with every pair that touches them
-    strong = new_pairs[table.duplicate[_positions(table, new_pairs, n)] >= config.duplicate_threshold]
-    seed = np.zeros(n, bool)
-    seed[known:] = True
-    seed[strong.reshape(-1)] = True
-    init_dup = _row_labels(o.cluster, known, n)
-    touched = _whole(init_dup, seed)
-    sel, a, b = _pairs_touching(table, touched, n)
+    # duplicate level: every component of strong pairs and old clusters that a change reaches
+    thr = config.duplicate_threshold
+    lost = gone.duplicate >= thr
+    changed[gone.a[lost]] = True
+    changed[gone.b[lost]] = True
+    old_dup = _labels_of(o.cluster, known, n)
+    strong = table.duplicate >= thr
+    d_mask = _reach(n, table.a[strong], table.b[strong], [old_dup], changed)
+    sel = d_mask[table.a] & d_mask[table.b]
     dup = average_linkage(
         n,
-        a,
-        b,
+        table.a[sel],
+        table.b[sel],
         table.duplicate[sel],
-        config.duplicate_threshold,
-        init=init_dup,
+        thr,
         score_fn=lambda p: scorer.scores(p, "duplicate"),
     )
-    s_strong = new_pairs[table.story[_positions(table, new_pairs, n)] >= config.story_threshold]
-    s_seed = _whole(dup, touched)
-    s_seed[s_strong.reshape(-1)] = True
-    init_story = _row_labels(o.story, known, n)
-    s_touched = _whole(init_story, s_seed)
-    sel, a, b = _pairs_touching(table, s_touched, n)
+    dup = np.where(d_mask, dup, old_dup)
+    # story level: the same over whole duplicate clusters, from the rows linked again above
+    s_thr = config.story_threshold
+    s_changed = d_mask.copy()
+    lost = gone.story >= s_thr
+    s_changed[gone.a[lost]] = True
+    s_changed[gone.b[lost]] = True
+    old_story = _labels_of(o.story, known, n)
+    strong = table.story >= s_thr
+    s_mask = _reach(n, table.a[strong], table.b[strong], [dup, old_story], s_changed)
+    sel = s_mask[table.a] & s_mask[table.b]
     sto = story_linkage(
-        dup,
-        a,
-        b,
-        config.story_threshold,
-        lambda p: scorer.scores(p, "story"),
-        space.doc_lang,
-        init=init_story,
+        dup, table.a[sel], table.b[sel], s_thr, lambda p: scorer.scores(p, "story"), space.doc_lang
     )
+    sto = np.where(s_mask, sto, old_story)
     cen = canon.centrality(n, table.a, table.b, table.story)
-    d_rows = np.flatnonzero(_whole(dup, touched))
-    s_rows = np.flatnonzero(_whole(sto, s_touched))
+    d_rows, s_rows = np.flatnonzero(d_mask), np.flatnonzero(s_mask)
     cd = _canonicals(dup, d_rows, o, config, cen, lambda p: scorer.scores(p, "duplicate"))
     cs = _canonicals(sto, s_rows, o, config, cen, lambda p: scorer.scores(p, "story"))
-    cluster_ids, dmerge = _stable(dup, d_rows, cd.canonical, o.cluster, known, o.ids)
-    story_ids, smerge = _stable(sto, s_rows, cs.canonical, o.story, known, o.ids)
-    merges = []
-    for level, found, old_ids in (("duplicate", dmerge, o.cluster), ("story", smerge, o.story)):
-        for into, ended, rows in found:
-            bridges = tuple(o.ids[r] for r in rows if r >= known)
-            ev = _evidence(scorer, level, rows, o.ids, old_ids, known, ended)
-            merges.append(Merge(level, into, tuple(ended), bridges, ev))
+    d_ids = ids_mod.assign(dup, d_rows, cd.canonical, o.cluster, known, o.ids)
+    s_ids = ids_mod.assign(sto, s_rows, cs.canonical, o.story, known, o.ids)
+    merges: list[ids_mod.Merge] = []
+    splits: list[ids_mod.Split] = []
+    for level, found, old_ids, lab in (("duplicate", d_ids, o.cluster, dup), ("story", s_ids, o.story, sto)):
+        merges += ids_mod.merges(level, found, old_ids, known, o.ids, scorer.scores)
+        splits += ids_mod.splits(level, found, lab, o.ids, scorer.scores)
     return Joined(
-        open=replace(o, pairs=table, cluster=cluster_ids, story=story_ids),
+        open=replace(o, pairs=table, cluster=d_ids.of_row, story=s_ids.of_row),
         scorer=scorer,
         duplicate=cd,
         story=cs,
         merges=tuple(merges),
+        splits=tuple(splits),
     )
 
 

@@ -1,10 +1,10 @@
 """Standing index, record: one join's outcome written as the index's next generation.
 
 Takes the `Joined` rows, the frozen statistics, the labels of every article so far and the new
-records; gives the `Changes` of the batch (added, canonical, merge and closed events) and writes the
-new article segment, statistics, open state and labels before the manifest that names them (`files`:
-the index moves from one generation to the next in one `os.replace`). Stories left without new
-members for `Config.story_idle_days` are closed here: their articles leave the open state.
+records; gives the `Changes` of the batch (added, canonical, merge, split and closed events) and
+writes the new article segment, statistics, open state and labels before the manifest that names
+them (`files`: the index moves from one generation to the next in one `os.replace`). Stories left
+without new members for `Config.story_idle_days` are closed here: their articles leave the open state.
 """
 
 from __future__ import annotations
@@ -29,9 +29,12 @@ from .state import Open, Stats, evidence_to_json, iso_day, save_state
 class Changes:
     """What one `Index.add` did. `events` are JSON-ready dicts, one per line of CHANGES.jsonl:
     "added" (an article, its cluster and story, and whether either is new), "canonical" (a cluster or
-    story whose canonical changed; its id stays), "merge" (old clusters or stories joined by new
-    articles, with the bridging articles and the strongest pair between the parts), "closed" (a story
-    left without new members for `Config.story_idle_days`)."""
+    story whose canonical changed; its id stays), "merge" (old clusters or stories joined, with the
+    new articles among them and the strongest pair between the parts), "split" (articles of an old
+    cluster or story that now belong elsewhere: the batch moved the margins their duplicate scores are
+    judged against, or drew them into a better cluster; with the ids they now have and the strongest
+    pair between each part and the one that kept the id), "closed" (a story left without new members
+    for `Config.story_idle_days`)."""
 
     added: tuple[str, ...]
     rejects: tuple[Reject, ...]
@@ -72,6 +75,10 @@ def write_generation(
         table = lab["canonical"] if m.level == "duplicate" else lab["story_canonical"]
         for e in m.merged:
             table.pop(e, None)
+    live = {"duplicate": set(o.cluster), "story": set(o.story)}
+    for sp in j.splits:  # an old id whose every article went elsewhere (it merged) is no cluster now
+        if sp.id not in live[sp.level]:
+            (lab["canonical"] if sp.level == "duplicate" else lab["story_canonical"]).pop(sp.id, None)
     events: list[dict[str, Any]] = []
     for r in range(n):
         s = int(o.seq[r])
@@ -118,6 +125,17 @@ def write_generation(
                 "merged": list(m.merged),
                 "bridges": list(m.bridges),
                 "evidence": [{"a": a, "b": b, "score": s} for a, b, s in m.evidence],
+            }
+        )
+    for sp in j.splits:
+        events.append(
+            {
+                "event": "split",
+                "level": sp.level,
+                "id": sp.id,
+                "into": list(sp.into),
+                "moved": list(sp.moved),
+                "evidence": [{"a": a, "b": b, "score": s} for a, b, s in sp.evidence],
             }
         )
     # close the stories left without new members for story_idle_days

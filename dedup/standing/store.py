@@ -205,8 +205,8 @@ class Index:
             return self._join_and_write(stats, o, new, labels, records, (), timer)
 
     def refit(self) -> None:
-        """Fit the corpus statistics again on the open articles and score their pairs again with
-        them; clusters and stories stay (they may merge, never split), ids stay."""
+        """Fit the corpus statistics again on the open articles, score their pairs again with them and
+        link both levels again (clusters may merge or split); ids stay as `add` keeps them."""
         with files.locked(self.root):
             self.manifest = files.read_manifest(self.root)
             if not self.manifest["kind"]:
@@ -234,7 +234,7 @@ class Index:
                 doc_top=o.doc_top[:0],
                 passage_top=None if o.passage_top is None else o.passage_top[:0],
             )
-            self._write(fitted, o, o.n, labels, [], (), Timer(), rescore=True, refit=True)
+            self._write(fitted, o, o.n, labels, [], (), Timer(), refit=True)
 
     # ---- reading --------------------------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
@@ -416,12 +416,11 @@ class Index:
         rejects: tuple[Reject, ...],
         timer: Timer,
         *,
-        rescore: bool = False,
         refit: bool = False,
     ) -> Changes:
         kind = self.manifest["kind"] or ("vectors" if o.evidence is None else "text")
         with timer.stage("join"):  # a refit searches and scores every row again, and keeps their clusters
-            j = join(o, 0 if refit else n_old, stats, self.config, kind, rescore_old=rescore, n_known=n_old)
+            j = join(o, 0 if refit else n_old, stats, self.config, kind, n_known=n_old)
         with timer.stage("write"):
             ch, self.manifest = write_generation(
                 self.root,
