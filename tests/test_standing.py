@@ -294,7 +294,9 @@ def test_refit_links_as_one_batch_and_keeps_ids(tmp_path: Path) -> None:
     ix.add(recs[6:])
     before = {r["id"]: (r["cluster"], r["story"]) for r in ix.records()}
     gen = ix.info()["generation"]
+    assert ix.info()["statistics_fitted_on"] == 6  # the first batch
     ix.refit()
+    assert ix.info()["statistics_fitted_on"] == len(recs)
     after = {r["id"]: (r["cluster"], r["story"]) for r in ix.records()}
     assert ix.info()["generation"] == gen + 1 and "refitted" in ix.manifest
     one = dedup.cluster(recs, config, encoder=enc)  # statistics of the union, as the refit's

@@ -173,6 +173,8 @@ def write_generation(
         vocabulary=len(stats.lexical.vocab) if stats.lexical is not None else 1,
         updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
+    if refit or manifest["kind"] is None:  # the statistics were fitted on these rows
+        man["fitted_on"] = n
     if refit:
         man["refitted"] = man["updated"]
     files.commit(root, man)

@@ -252,7 +252,8 @@ class Index:
         return views.result(self.root, self.manifest, self._labels(), self.config)
 
     def info(self) -> dict[str, Any]:
-        """What the index holds: counts, model, config, generation, size on disk."""
+        """What the index holds: counts, model, config, generation, size on disk, and how many articles
+        its statistics were fitted on (refit when the open articles are several times that)."""
         man = files.read_manifest(self.root)
         labels = self._labels() if man["kind"] else None
         size = sum(p.stat().st_size for p in self.root.iterdir() if p.is_file())
@@ -266,6 +267,8 @@ class Index:
             "articles": man["articles"],
             "open_articles": man["open_articles"],
             "now": iso_day(man["now"]) if man["now"] else None,
+            # articles the frozen statistics were fitted on (the first batch, or the last refit)
+            "statistics_fitted_on": man.get("fitted_on"),
             "bytes": size,
             "config": man["config"],
         }
