@@ -11,7 +11,7 @@ what a user re-clustering with the cache would have, copied before each), and wi
 `vectors`: planted document vectors as `scale.py` makes them; an index of `size` vectors takes a
 batch of `batch` new ones in a child process (its peak RSS, VmHWM, is the add's), with planted-group
 recall and precision. `equivalence`: each dev set added in 5 batches of a random order against one
-batch.
+batch, and the same after a refit.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def ntrex(seed: int = 0) -> dict[str, Any]:
                 "recluster_all": round(t_all - res.timings.get("embed", 0.0), 2),
             },
             "f1_vs_one_batch": f,
-            "events": {e: ch.count(e) for e in ("added", "canonical", "merge", "closed")},
+            "events": {e: ch.count(e) for e in ("added", "canonical", "merge", "split", "closed")},
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -105,8 +105,9 @@ EQUIVALENCE_SETS = ("ntrex-3", "ntrex-k2", "ecbplus-dev", "ktlab-vi", "ntrex-15"
 
 def equivalence(sets: tuple[str, ...], batches: int = 5, seed: int = 0) -> dict[str, Any]:
     """Each dev set added in `batches` batches of a random order, against one `dedup.cluster` run:
-    pairwise F1 between the two partitions at both levels, and each against the gold. Stories do
-    not close here (story_idle_days at its maximum): the one-shot run has no such notion."""
+    pairwise F1 between the two partitions at both levels, and each against the gold; then the same
+    after `Index.refit` (statistics fitted on the union, as the one batch fits them). Stories do not
+    close here (story_idle_days at its maximum): the one-shot run has no such notion."""
     from quality_sets import SETS, load_set
 
     import dedup
@@ -125,23 +126,36 @@ def equivalence(sets: tuple[str, ...], batches: int = 5, seed: int = 0) -> dict[
         order = list(recs)
         random.Random(seed).shuffle(order)
         size = -(-len(order) // batches)
+        row: dict[str, Any] = {"articles": len(recs)}
         with tempfile.TemporaryDirectory() as d:
             ix = dedup.Index.create(Path(d) / "ix", config)
             t = time.perf_counter()
+            splits = 0
             for k in range(batches):
-                ix.add(order[k * size : (k + 1) * size])
-            took = time.perf_counter() - t
-            got = {r["id"]: r for r in ix.records()}
-        row: dict[str, Any] = {"articles": len(recs), "adds_s": round(took, 1)}
-        for lvl, fld, mine in (("duplicate", "cluster", one.cluster_of), ("story", "story", one.story_of)):
-            batch = dict(zip(one.ids, mine, strict=True))
-            index = {i: got[i][fld] for i in got}
-            row[lvl] = {"f1_vs_one_batch": round(pairwise_prf(index, batch).f1, 4)}
-            if lvl in ls.gold:
-                row[lvl]["f1_gold_index"] = round(pairwise_prf(index, ls.gold[lvl]).f1, 4)
-                row[lvl]["f1_gold_one_batch"] = round(pairwise_prf(batch, ls.gold[lvl]).f1, 4)
+                splits += ix.add(order[k * size : (k + 1) * size]).count("split")
+            row["adds_s"] = round(time.perf_counter() - t, 1)
+            row["split_events"] = splits
+            row["adds"] = _agreement(ix.records(), one, ls.gold, pairwise_prf)
+            t = time.perf_counter()
+            ix.refit()
+            row["refit_s"] = round(time.perf_counter() - t, 1)
+            row["adds_then_refit"] = _agreement(ix.records(), one, ls.gold, pairwise_prf)
         out[name] = row
         print(name, json.dumps(row), flush=True)
+    return out
+
+
+def _agreement(records: list[dict[str, Any]], one: Any, gold: dict[str, Any], prf: Any) -> dict[str, Any]:
+    """Pairwise F1 of the index's partitions against the one batch run's, and both against the gold."""
+    got = {r["id"]: r for r in records}
+    out: dict[str, Any] = {}
+    for lvl, fld, mine in (("duplicate", "cluster", one.cluster_of), ("story", "story", one.story_of)):
+        batch = dict(zip(one.ids, mine, strict=True))
+        index = {i: got[i][fld] for i in got}
+        out[lvl] = {"f1_vs_one_batch": round(prf(index, batch).f1, 4)}
+        if lvl in gold:
+            out[lvl]["f1_gold_index"] = round(prf(index, gold[lvl]).f1, 4)
+            out[lvl]["f1_gold_one_batch"] = round(prf(batch, gold[lvl]).f1, 4)
     return out
 
 
