@@ -6,6 +6,8 @@ import numpy as np
 
 from dedup.standing import ids
 
+NONE = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # no candidate pairs
+
 
 def _scores(p: np.ndarray, level: str) -> np.ndarray:
     return (p[:, 0] + p[:, 1]).astype(np.float32) / 10.0  # any pair score: larger rows, larger score
@@ -23,10 +25,10 @@ def test_ids_stay_merge_split_and_new_clusters_take_their_canonical() -> None:
     assert got.of_row == ["a", "b", "a", "e", "e", "f"]
     assert got.merged == [("a", ["c"], [0, 2])]
     assert got.split == [("a", 0, [1]), ("c", 2, [3])]
-    sp = ids.splits("duplicate", got, labels, row_ids, _scores)
+    sp = ids.splits("duplicate", got, labels, row_ids, _scores, NONE)
     assert [(s.id, s.into, s.moved) for s in sp] == [("a", ("b",), ("b",)), ("c", ("e",), ("d",))]
     assert sp[1].evidence == (("d", "c", 0.5),)  # the strongest pair between d's part and c's: (3, 2)
-    mg = ids.merges("duplicate", got, old, 4, row_ids, _scores)
+    mg = ids.merges("duplicate", got, old, 4, row_ids, _scores, NONE)
     assert [(m.into, m.merged, m.bridges) for m in mg] == [("a", ("c",), ())]
 
 
@@ -45,3 +47,13 @@ def test_an_id_in_use_is_not_given_again() -> None:
 def test_rows_not_linked_again_keep_their_ids() -> None:
     got = ids.assign(np.array([0, 1, 1]), np.array([1, 2]), {1: 2, 2: 2}, ["x", "y"], 2, ["p", "q", "r"])
     assert got.of_row == ["x", "y", "y"] and got.merged == [] and got.split == []
+
+
+def test_the_strongest_pair_of_large_parts_comes_from_the_candidates() -> None:
+    part, rest = list(range(0, 100)), list(range(100, 200))  # 10,000 pairs: more than EVIDENCE_PAIRS
+    names = [f"r{i}" for i in range(200)]
+    cand = (np.array([3, 150, 7]), np.array([120, 99, 8]))  # (7, 8) lies inside one part
+    # scored: (3, 120) 12.3 and (99, 150) 24.9 (a part row first): the latter
+    assert ids.strongest(_scores, "story", part, rest, names, cand) == ("r99", "r150", 24.9)
+    small = ids.strongest(_scores, "story", [0, 1], [2, 3], names, NONE)  # every pair: (1, 3)
+    assert small == ("r1", "r3", 0.4)

@@ -86,11 +86,11 @@ def assign(
             taken.add(cid)
         for r in group:
             out[r] = cid
-    split: list[tuple[str, int, list[int]]] = []
-    for i, r0 in sorted(first.items(), key=lambda kv: kv[1]):
-        away = [r for r in rows.tolist() if r < known and old_ids[r] == i and labels[r] != labels[r0]]
-        if away:
-            split.append((i, r0, away))
+    away: dict[str, list[int]] = {}  # each old id's rows not in the cluster of its oldest row
+    for r in rows.tolist():
+        if r < known and labels[r] != labels[first[old_ids[r]]]:
+            away.setdefault(old_ids[r], []).append(r)
+    split = [(i, first[i], rs) for i, rs in sorted(away.items(), key=lambda kv: first[kv[0]])]
     return Ids(out, merged, split)
 
 
@@ -106,20 +106,46 @@ def _free(choices: list[str], taken: set[str]) -> str:
 
 
 Scores = Callable[[np.ndarray, str], np.ndarray]  # (p, 2) rows, level -> (p,) scores
+#: Pairs between two parts scored to find their strongest; larger parts are compared on their
+#: candidate pairs (the nearest neighbours, where the strongest pair is).
+EVIDENCE_PAIRS = 4096
 
 
 def strongest(
-    scores: Scores, level: str, part: list[int], rest: list[int], ids: Sequence[str]
+    scores: Scores,
+    level: str,
+    part: list[int],
+    rest: list[int],
+    ids: Sequence[str],
+    candidates: tuple[np.ndarray, np.ndarray],
 ) -> tuple[str, str, float]:
-    """The strongest pair between two groups of rows: (id, id, score)."""
-    p = np.array([[x, y] for x in part for y in rest], dtype=np.int64)
+    """The strongest pair between two groups of rows: (id, id, score). Every pair when there are at
+    most EVIDENCE_PAIRS, else the `candidates` (a, b) between them (the first rows' when none)."""
+    if len(part) * len(rest) <= EVIDENCE_PAIRS:
+        p = np.array([[x, y] for x in part for y in rest], dtype=np.int64)
+    else:
+        a, b = candidates
+        n = int(max(a.max(initial=0), b.max(initial=0), *part, *rest)) + 1
+        in_p, in_r = np.zeros(n, bool), np.zeros(n, bool)
+        in_p[part], in_r[rest] = True, True
+        ab = (in_p[a] & in_r[b]) | (in_r[a] & in_p[b])
+        if ab.any():
+            p = np.stack([np.where(in_p[a[ab]], a[ab], b[ab]), np.where(in_p[a[ab]], b[ab], a[ab])], axis=1)
+        else:
+            p = np.array([[x, y] for x in part[:64] for y in rest[:64]], dtype=np.int64)
     s = scores(p, level)
     j = int(np.argmax(s))
     return ids[int(p[j, 0])], ids[int(p[j, 1])], round(float(s[j]), 4)
 
 
 def merges(
-    level: str, found: Ids, old_ids: Sequence[str], known: int, ids: Sequence[str], scores: Scores
+    level: str,
+    found: Ids,
+    old_ids: Sequence[str],
+    known: int,
+    ids: Sequence[str],
+    scores: Scores,
+    candidates: tuple[np.ndarray, np.ndarray],
 ) -> list[Merge]:
     """The merges of `found`, each with the new articles in the joined cluster and, for each ended
     id, its strongest pair with the rest of it."""
@@ -128,15 +154,23 @@ def merges(
         ev = []
         for e in ended:
             part = [r for r in rows if r < known and old_ids[r] == e]
-            rest = [r for r in rows if r not in part]
+            mine = set(part)
+            rest = [r for r in rows if r not in mine]
             if part and rest:
-                ev.append(strongest(scores, level, part, rest, ids))
+                ev.append(strongest(scores, level, part, rest, ids, candidates))
         bridges = tuple(ids[r] for r in rows if r >= known)
         out.append(Merge(level, into, tuple(ended), bridges, tuple(ev)))
     return out
 
 
-def splits(level: str, found: Ids, labels: np.ndarray, ids: Sequence[str], scores: Scores) -> list[Split]:
+def splits(
+    level: str,
+    found: Ids,
+    labels: np.ndarray,
+    ids: Sequence[str],
+    scores: Scores,
+    candidates: tuple[np.ndarray, np.ndarray],
+) -> list[Split]:
     """The splits of `found`, each with the strongest pair between every part that left and the
     part that kept the id (below the threshold, or they would be one cluster)."""
     out = []
@@ -146,6 +180,6 @@ def splits(level: str, found: Ids, labels: np.ndarray, ids: Sequence[str], score
         parts: dict[str, list[int]] = {}
         for r in away:
             parts.setdefault(of_row[r], []).append(r)
-        ev = tuple(strongest(scores, level, rows, kept, ids) for rows in parts.values())
+        ev = tuple(strongest(scores, level, rows, kept, ids, candidates) for rows in parts.values())
         out.append(Split(level, old, tuple(parts), tuple(ids[r] for r in away), ev))
     return out

@@ -303,8 +303,8 @@ def join(
     merges: list[ids_mod.Merge] = []
     splits: list[ids_mod.Split] = []
     for level, found, old_ids, lab in (("duplicate", d_ids, o.cluster, dup), ("story", s_ids, o.story, sto)):
-        merges += ids_mod.merges(level, found, old_ids, known, o.ids, scorer.scores)
-        splits += ids_mod.splits(level, found, lab, o.ids, scorer.scores)
+        merges += ids_mod.merges(level, found, old_ids, known, o.ids, scorer.scores, (table.a, table.b))
+        splits += ids_mod.splits(level, found, lab, o.ids, scorer.scores, (table.a, table.b))
     return Joined(
         open=replace(o, pairs=table, cluster=d_ids.of_row, story=s_ids.of_row),
         scorer=scorer,
