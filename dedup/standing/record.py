@@ -75,10 +75,6 @@ def write_generation(
         table = lab["canonical"] if m.level == "duplicate" else lab["story_canonical"]
         for e in m.merged:
             table.pop(e, None)
-    live = {"duplicate": set(o.cluster), "story": set(o.story)}
-    for sp in j.splits:  # an old id whose every article went elsewhere (it merged) is no cluster now
-        if sp.id not in live[sp.level]:
-            (lab["canonical"] if sp.level == "duplicate" else lab["story_canonical"]).pop(sp.id, None)
     events: list[dict[str, Any]] = []
     for r in range(n):
         s = int(o.seq[r])
