@@ -37,6 +37,20 @@ def test_fold_transliterates_other_scripts():
     assert {"putin"} <= extract("Встреча. Президент Путин заявил").names
 
 
+def test_tfidf_rows_by_hand():
+    from collections import Counter
+
+    stats = lex.LexicalStats(
+        {("en", "a"): 0, ("en", "b"): 1, ("en", "c"): 2}, np.array([1.0, 2.0, 3.0]), {"en": 2}
+    )
+    m = lex.rows(stats, [Counter({("en", "a"): 2, ("en", "c"): 1}), Counter()])
+    # sublinear tf: 1 + ln 2 and 1; times IDF 1 and 3; then unit length. An empty article stays empty.
+    a, c = 1.0 + math.log(2.0), 3.0
+    norm = math.hypot(a, c)
+    assert m.shape == (2, 3) and m[1].nnz == 0
+    assert m[0].toarray().ravel().tolist() == pytest.approx([a / norm, 0.0, c / norm], rel=1e-6)
+
+
 def _lexical(texts, langs):
     return lex.build([None] * len(texts), texts, langs)
 

@@ -150,27 +150,41 @@ def fit(counts: Sequence[Counter[tuple[str, str]]], langs: Sequence[str]) -> Lex
     return LexicalStats(vocab, idf, dict(docs_of))
 
 
-def rows(stats: LexicalStats, counts: Sequence[Counter[tuple[str, str]]]) -> Any:
-    """Normalised TF-IDF rows (scipy CSR, sublinear term frequency) of articles' counts; every word
-    must have a column in `stats` (`LexicalStats.extended`)."""
+def count_matrix(stats: LexicalStats, counts: Sequence[Counter[tuple[str, str]]]) -> Any:
+    """Articles' term counts as a scipy CSR over the columns of `stats` (every word must have one:
+    `LexicalStats.extended`), columns sorted within each row."""
     from scipy.sparse import csr_matrix
 
     indptr = [0]
     indices: list[int] = []
     data: list[float] = []
-    idf, vocab = stats.idf, stats.vocab
     for c in counts:
-        cols = sorted(vocab[key] for key in c)
-        by_col = {vocab[key]: v for key, v in c.items()}
-        vals = np.array([(1.0 + math.log(by_col[k])) * idf[k] for k in cols], dtype=np.float64)
-        norm = float(np.linalg.norm(vals))
-        indices.extend(cols)
-        data.extend((vals / norm).tolist() if norm > 0 else vals.tolist())
+        cols = sorted((stats.vocab[key], v) for key, v in c.items())
+        indices.extend(k for k, _ in cols)
+        data.extend(v for _, v in cols)
         indptr.append(len(indices))
     return csr_matrix(
-        (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
-        shape=(len(counts), max(len(vocab), 1)),
+        (np.asarray(data, np.float32), np.asarray(indices, np.int64), np.asarray(indptr)),
+        shape=(len(counts), max(len(stats.vocab), 1)),
     )
+
+
+def weigh(counts: Any, idf: np.ndarray) -> Any:
+    """Normalised TF-IDF rows (float32 CSR, sublinear term frequency) of a CSR of term counts."""
+    from scipy.sparse import csr_matrix
+
+    m = counts.tocsr()
+    vals = (1.0 + np.log(m.data.astype(np.float64))) * idf[m.indices]
+    lengths = np.diff(m.indptr)
+    norms = np.sqrt(np.bincount(np.repeat(np.arange(m.shape[0]), lengths), vals * vals, m.shape[0]))
+    per = np.repeat(norms, lengths)
+    vals = np.where(per > 0, vals / np.where(per > 0, per, 1.0), vals)
+    return csr_matrix((vals.astype(np.float32), m.indices, m.indptr), shape=m.shape)
+
+
+def rows(stats: LexicalStats, counts: Sequence[Counter[tuple[str, str]]]) -> Any:
+    """Normalised TF-IDF rows of articles' counts (`weigh` of their `count_matrix`)."""
+    return weigh(count_matrix(stats, counts), stats.idf)
 
 
 def build(titles: Sequence[str | None], texts: Sequence[str], langs: Sequence[str]) -> Lexical:

@@ -53,16 +53,6 @@ class Joined:
     splits: tuple[ids_mod.Split, ...]
 
 
-def tfidf(counts: object, idf: np.ndarray) -> object:
-    """Normalised TF-IDF rows of a CSR of term counts (sublinear term frequency), as `lexical.rows`."""
-    m = counts.tocsr().astype(np.float64, copy=True)  # type: ignore[attr-defined]
-    m.data = (1.0 + np.log(m.data)) * idf[m.indices]
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).reshape(-1))
-    scale = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 1.0)
-    m = m.multiply(scale[:, None]).tocsr()
-    return m.astype(np.float32)
-
-
 Centred = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]  # units, documents, passages
 
 
@@ -105,7 +95,7 @@ def space_of(o: Open, stats: Stats, kind: str, vectors: Centred | None = None) -
     )
     if kind == "vectors" or stats.lexical is None or o.counts is None:
         return space, StoryScorer.of_space(space)
-    lexical = lex.Lexical(tfidf(o.counts, stats.lexical.idf), doc_lang)
+    lexical = lex.Lexical(lex.weigh(o.counts, stats.lexical.idf), doc_lang)
     return space, StoryScorer(space.story_docs, doc_lang, lexical, o.evidence)
 
 

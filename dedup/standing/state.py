@@ -9,7 +9,6 @@ the article table and the labels, but are never read into memory again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -263,23 +262,6 @@ def empty_open(d: int, k: int, kind: str) -> Open:
     )
 
 
-def counts_matrix(counts: Sequence[Any], stats: lex.LexicalStats) -> Any:
-    from scipy.sparse import csr_matrix
-
-    indptr: list[int] = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    for c in counts:
-        cols = sorted((stats.vocab[key], v) for key, v in c.items())
-        indices.extend(k for k, _ in cols)
-        data.extend(v for _, v in cols)
-        indptr.append(len(indices))
-    return csr_matrix(
-        (np.asarray(data, np.float32), np.asarray(indices, np.int64), np.asarray(indptr)),
-        shape=(len(counts), max(len(stats.vocab), 1)),
-    )
-
-
 def new_rows(
     o: Open, first_seq: int, arts: list[Article], prep: Any, counts: Any, stats: Stats, day: float
 ) -> Open:
@@ -296,7 +278,7 @@ def new_rows(
         units=np.asarray(prep.units.vectors, dtype=np.float32)[order],
         unit_owner=n0 + owner[order],
         passages=np.asarray(prep.passages, dtype=np.float32),
-        counts=counts_matrix(counts, stats.lexical),
+        counts=lex.count_matrix(stats.lexical, counts),
         evidence=list(prep.evidence),
         candidates=list(prep.candidates),
     )

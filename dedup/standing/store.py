@@ -1,9 +1,9 @@
 """Standing index: a directory of clustered articles that new articles join (`dedup.Index`).
 
 Takes records (or precomputed document vectors) batch by batch; gives `Changes` per batch (where each
-new article went, canonicals that changed, clusters or stories merged by a bridging article, stories
-closed) and, at any time, every article with its stable cluster and story ids (`records`, `result`).
-Reads and writes only its directory (`files`); prepares articles with the one-shot pipeline's stages
+new article went, canonicals that changed, clusters or stories merged or split, stories closed) and,
+at any time, every article with its stable cluster and story ids (`records`, `result`). Reads and
+writes only its directory (`files`); prepares articles with the one-shot pipeline's stages
 (`dedup.prepared`) and joins them in `join`. The corpus statistics the scores use are fitted on the
 first articles and frozen until `refit`.
 """
@@ -34,7 +34,7 @@ from ..timing import Timer
 from . import files, views
 from .join import join
 from .record import Changes, write_generation
-from .state import Open, Stats, concat, counts_matrix, day_of, empty_open, iso_day, load_open, new_rows
+from .state import Open, Stats, concat, day_of, empty_open, iso_day, load_open, new_rows
 
 
 def _version() -> str:
@@ -124,14 +124,15 @@ class Index:
                 enc = self._enc()
             with timer.stage("screen"):
                 arts, rejects = screen_articles(enc, rr, self.config)
-            arts, more = self._known(arts, rr)
+            labels = self._labels()  # read once: the known ids and the state both need it
+            arts, more = self._known(arts, rr, set(labels["ids"]))
             rejects = tuple(sorted(rejects + more, key=lambda r: (r.source, r.line)))
             arts = sorted(arts, key=lambda a: a.id)
             if not arts:
                 return Changes((), rejects, (), dict(timer.seconds))
             prep = prepare_articles(arts, self.config, enc, timer)
             with timer.stage("load"):
-                stats, o, labels = self._load(prep.units.vectors.shape[1])
+                stats, o = self._load(prep.units.vectors.shape[1], labels)
             with timer.stage("prepare"):
                 counts = lex.term_counts(prep.titles, prep.texts, prep.langs)
                 if stats is None:
@@ -145,9 +146,8 @@ class Index:
                     )
                 stats = self._extend(stats, prep.langs, prep.neutral, counts)
                 new = new_rows(o, self.manifest["articles"], arts, prep, counts, stats, day)
-            return self._join_and_write(
-                stats, o, new, labels, [dict(a.fields or article_fields(a)) for a in arts], rejects, timer
-            )
+            kept = [dict(a.fields or article_fields(a)) for a in arts]
+            return self._write(stats, concat(o, new), o.n, labels, kept, rejects, timer)
 
     def add_embeddings(
         self,
@@ -182,7 +182,7 @@ class Index:
             order = sorted(range(len(ids_l)), key=lambda k: ids_l[k])
             day = _day_of_today(today)
             with timer.stage("load"):
-                stats, o, labels = self._load(vec.shape[1])
+                stats, o = self._load(vec.shape[1], labels)
             if stats is None:
                 stats = self._fit(vec, langs_l, None, langs_l, {}, None)
             stats = self._extend(stats, langs_l, {}, None)
@@ -202,7 +202,7 @@ class Index:
                 candidates=[canon.Candidate(ids_l[k], langs_l[k], 0, pub[k], None) for k in order],
             )
             records = [{"id": ids_l[k], **({"published": pub[k]} if pub[k] else {})} for k in order]
-            return self._join_and_write(stats, o, new, labels, records, (), timer)
+            return self._write(stats, concat(o, new), o.n, labels, records, (), timer)
 
     def refit(self) -> None:
         """Fit the corpus statistics again on the open articles, score their pairs again with them and
@@ -211,7 +211,8 @@ class Index:
             self.manifest = files.read_manifest(self.root)
             if not self.manifest["kind"]:
                 return
-            stats, o, labels = self._load(int(self.manifest["dim"]))
+            labels = self._labels()
+            stats, o = self._load(int(self.manifest["dim"]), labels)
             assert stats is not None
             langs_u = [o.langs[r] for r in o.unit_owner.tolist()]
             counts = None
@@ -227,7 +228,7 @@ class Index:
                     )
             fitted = self._fit(o.units, langs_u, o.passages, o.langs, stats.neutral, counts)
             if counts is not None and fitted.lexical is not None:
-                o = replace(o, counts=counts_matrix(counts, fitted.lexical))
+                o = replace(o, counts=lex.count_matrix(fitted.lexical, counts))
             o = replace(
                 o,
                 unit_lists={},
@@ -324,8 +325,9 @@ class Index:
             }
         return dict(files.read_json(self.root / name))
 
-    def _known(self, arts: list[Article], rr: ReadResult) -> tuple[list[Article], tuple[Reject, ...]]:
-        known = set(self._labels()["ids"])
+    def _known(
+        self, arts: list[Article], rr: ReadResult, known: set[str]
+    ) -> tuple[list[Article], tuple[Reject, ...]]:
         keep, out = [], []
         pos = {
             a.id: rr.positions[k] if k < len(rr.positions) else ("records", k + 1)
@@ -346,15 +348,14 @@ class Index:
                 keep.append(a)
         return keep, tuple(out)
 
-    def _load(self, dim: int) -> tuple[Stats | None, Open, dict[str, Any]]:
+    def _load(self, dim: int, labels: dict[str, Any]) -> tuple[Stats | None, Open]:
         man = self.manifest
-        labels = self._labels()
         if man["kind"] is None:
-            return None, empty_open(dim, self.config.neighbours, "text"), labels
+            return None, empty_open(dim, self.config.neighbours, "text")
         if int(man["dim"]) != dim:
             raise ConfigError(f"{self.root} holds {man['dim']}-dimensional vectors, these have {dim}")
         stats = Stats.load(self.root, man["files"])
-        return stats, load_open(self.root, man, labels), labels
+        return stats, load_open(self.root, man, labels)
 
     def _fit(
         self,
@@ -395,20 +396,6 @@ class Index:
         )
         return Stats(um, pm, nu, lexical)
 
-    def _join_and_write(
-        self,
-        stats: Stats,
-        o: Open,
-        new: Open,
-        labels: dict[str, Any],
-        records: list[dict[str, Any]],
-        rejects: tuple[Reject, ...],
-        timer: Timer,
-    ) -> Changes:
-        n_old = o.n
-        both = concat(o, new)
-        return self._write(stats, both, n_old, labels, records, rejects, timer)
-
     def _write(
         self,
         stats: Stats,
@@ -422,7 +409,7 @@ class Index:
         refit: bool = False,
     ) -> Changes:
         kind = self.manifest["kind"] or ("vectors" if o.evidence is None else "text")
-        with timer.stage("join"):  # a refit searches and scores every row again, and keeps their clusters
+        with timer.stage("join"):  # a refit searches, scores and links every row again, keeping ids
             j = join(o, 0 if refit else n_old, stats, self.config, kind, n_known=n_old)
         with timer.stage("write"):
             ch, self.manifest = write_generation(
