@@ -56,32 +56,15 @@ def date_relation(ea: Evidence | None, eb: Evidence | None) -> int:
     return -1 if days > DATE_CONFLICT_DAYS else 0
 
 
-def score_pairs(
-    space: Space,
-    pairs: np.ndarray,
-    evidence: Sequence[Evidence] | None,
-    story: StoryScorer | None = None,
-    *,
-    progress: bool = False,
-) -> PairScores:
-    """Score candidate pairs (an (p, 2) int array); `story` defaults to the passage evidence alone.
-
-    Pairs of single-unit articles (precomputed document vectors, one-sentence texts) are scored
-    in vectorised blocks; the others are aligned sentence by sentence.
-    """
-    p = pairs.shape[0]
-    pa = pairs[:, 0].astype(np.int64) if p else np.zeros(0, np.int64)
-    pb = pairs[:, 1].astype(np.int64) if p else np.zeros(0, np.int64)
+def alignment_scores(
+    space: Space, pa: np.ndarray, pb: np.ndarray, *, progress: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Document cosine and sentence coverage of the pairs (pa[i], pb[i]): the only evidence that
+    reads the margin denominators. Pairs of single-unit articles (precomputed document vectors,
+    one-sentence texts) are scored in vectorised blocks; the others are aligned sentence by sentence."""
+    p = pa.shape[0]
     cos = np.empty(p, dtype=np.float32)
     cov = np.empty(p, dtype=np.float32)
-    if space.passages is None:
-        pas = cos
-    else:
-        pas = np.empty(p, dtype=np.float32)
-        for s0 in range(0, p, PAIR_BLOCK):
-            sl = slice(s0, s0 + PAIR_BLOCK)
-            pas[sl] = np.einsum("ij,ij->i", space.passages[pa[sl]], space.passages[pb[sl]])
-    dates = np.zeros(p, dtype=np.int8)
     n_units = space.n_units
     single = (n_units[pa] == 1) & (n_units[pb] == 1) if p else np.zeros(0, bool)
     if single.any():
@@ -92,6 +75,30 @@ def score_pairs(
         a, b = int(pa[k]), int(pb[k])
         cos[k] = float(space.docs[a] @ space.docs[b])
         cov[k] = align(space, a, b).coverage
+    return cos, cov
+
+
+def score_pairs(
+    space: Space,
+    pairs: np.ndarray,
+    evidence: Sequence[Evidence] | None,
+    story: StoryScorer | None = None,
+    *,
+    progress: bool = False,
+) -> PairScores:
+    """Score candidate pairs (an (p, 2) int array); `story` defaults to the passage evidence alone."""
+    p = pairs.shape[0]
+    pa = pairs[:, 0].astype(np.int64) if p else np.zeros(0, np.int64)
+    pb = pairs[:, 1].astype(np.int64) if p else np.zeros(0, np.int64)
+    cos, cov = alignment_scores(space, pa, pb, progress=progress)
+    if space.passages is None:
+        pas = cos
+    else:
+        pas = np.empty(p, dtype=np.float32)
+        for s0 in range(0, p, PAIR_BLOCK):
+            sl = slice(s0, s0 + PAIR_BLOCK)
+            pas[sl] = np.einsum("ij,ij->i", space.passages[pa[sl]], space.passages[pb[sl]])
+    dates = np.zeros(p, dtype=np.int8)
     if evidence is not None:
         for k, (a, b) in enumerate(zip(pa.tolist(), pb.tolist(), strict=True)):
             dates[k] = date_relation(evidence[a], evidence[b])

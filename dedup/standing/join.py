@@ -20,6 +20,7 @@ from ..config import Config
 from ..score import PairScorer, PairScores, score_pairs
 from ..score import lexical as lex
 from ..score.centring import centre_with
+from ..score.pairs import alignment_scores, duplicate_score
 from ..score.space import MARGIN_K, Space, lang_index
 from ..score.story import StoryScorer
 from . import grow
@@ -219,15 +220,19 @@ def _rescore(
     kept = PairScores(*(getattr(old, f)[keep] for f in ("a", "b", *PAIR_FIELDS)))
     moved = _moved_margins(before, space.unit_knn, o.unit_owner, n_old)
     la, lb = space.doc_lang[kept.a], space.doc_lang[kept.b]
-    again = moved[lb, kept.a] | moved[la, kept.b]
-    todo = np.concatenate([new_pairs, np.stack([kept.a[again], kept.b[again]], axis=1)])
-    scored = score_pairs(space, todo, o.evidence, story, progress=progress)
-    table = merge_tables(n, kept, scored)
+    again = np.flatnonzero(moved[lb, kept.a] | moved[la, kept.b])
+    # only the sentence coverage reads the denominators: the other evidence of old pairs stays
+    cos, cov = alignment_scores(space, kept.a[again], kept.b[again], progress=progress)
+    dup = duplicate_score(cov, cos).astype(np.float32)
     changed = np.zeros(n, bool)
     changed[n_old:] = True
-    redone = scored.duplicate[len(new_pairs) :] != kept.duplicate[again]
-    changed[kept.a[again][redone]] = True
-    changed[kept.b[again][redone]] = True
+    redone = again[dup != kept.duplicate[again]]
+    changed[kept.a[redone]] = True
+    changed[kept.b[redone]] = True
+    coverage, duplicate = kept.coverage.copy(), kept.duplicate.copy()
+    coverage[again], duplicate[again] = cov, dup
+    kept = replace(kept, coverage=coverage, duplicate=duplicate)
+    table = merge_tables(n, kept, score_pairs(space, new_pairs, o.evidence, story, progress=progress))
     return table, changed, gone
 
 
